@@ -1,0 +1,150 @@
+"""Forward migrations: a file at any earlier schema version opens, keeps its rows, and ends up with the schema
+of a fresh file.
+
+When a migration is added to `schema.MIGRATIONS`, add the rows that must survive it to `SEED_ROWS` under the
+version they were written at; the parametrised test then covers the new path from every earlier version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from treasury_app.ledger import PayoutFilter, open_ledger
+from treasury_app.ledger.schema import MIGRATIONS, SCHEMA_VERSION
+
+# Representative rows for each schema version, written with that version's SQL, and how to find them later.
+SEED_ROWS: dict[int, list[tuple[str, tuple]]] = {
+    1: [
+        ("INSERT INTO operators (id, name, password_hash, roles, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+         (1, "alice", "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", '["admin","initiator"]',
+          "2025-01-02T03:04:05.000006Z", "2025-01-02T03:04:05.000006Z")),
+        ("INSERT INTO payouts (id, idempotency_key, provider, currency, network, address, amount, amount_key, "
+         "fee_mode, reference, note, status, created_by, created_at, updated_at) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         (7, "k7", "pay3", "USDT", "TRON", "TXguLRFtrAFrEDA17WuPfrxB84jVzJcNNV", "123456789012345.123456",
+          "000123456789012345.123456000000000000", "from_balance", "INV-7", "old note", "completed", "alice",
+          "2025-01-02T03:04:05.000006Z", "2025-01-02T03:04:05.000006Z")),
+        ("INSERT INTO payout_events (payout_id, at, actor, from_status, to_status, detail) VALUES (?, ?, ?, ?, ?, ?)",
+         (7, "2025-01-02T03:04:05.000006Z", "alice", None, "draft", None)),
+        ("INSERT INTO approvals (payout_id, decision, operator, payout_digest, decided_at) VALUES (?, ?, ?, ?, ?)",
+         (7, "approved", "bob", "digest-7", "2025-01-02T04:00:00.000000Z")),
+        ("INSERT INTO audit_log (seq, at, operator, action, subject, detail, prev_hash, hash) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         (1, "2025-01-02T03:04:05.000006Z", "alice", "compose", "payout:7", '{"amount":"1"}', "0" * 64, "a" * 64)),
+        ("INSERT INTO address_book (label, network, address, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
+         ("Supplier", "TRON", "TXguLRFtrAFrEDA17WuPfrxB84jVzJcNNV", "alice", "2025-01-02T03:04:05.000006Z")),
+        ("INSERT INTO policies (currency, approval_threshold, updated_by, updated_at) VALUES (?, ?, ?, ?)",
+         ("USDT", "1000", "alice", "2025-01-02T03:04:05.000006Z")),
+        ("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)",
+         ("approval_expiry_hours", "24", "2025-01-02T03:04:05.000006Z")),
+    ],
+}
+SEEDED_TABLES = ["address_book", "approvals", "audit_log", "operators", "payout_events", "payouts", "policies",
+                 "settings"]
+
+
+def build_file_at_version(path: Path, version: int) -> dict[str, list[tuple]]:
+    """A ledger file as version `version` of the app left it, with its rows; returns those rows per table."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        for migration in MIGRATIONS[:version]:
+            migration(conn)
+        for seeded_at in range(1, version + 1):
+            for sql, params in SEED_ROWS.get(seeded_at, []):
+                conn.execute(sql, params)
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("COMMIT")
+        return table_rows(conn) if version else {}
+    finally:
+        conn.close()
+
+
+def table_rows(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
+    return {table: conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall() for table in SEEDED_TABLES}
+
+
+def schema_of(path: Path) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return sorted(conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall(),
+                      key=lambda row: (row[0], row[1]))
+    finally:
+        conn.close()
+
+
+def test_a_fresh_file_reaches_the_current_schema_version(tmp_path):
+    with open_ledger(tmp_path / "fresh.sqlite3") as ledger:
+        assert ledger.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
+
+
+def test_seed_rows_exist_for_the_current_schema():
+    # Without rows at the newest version, the next migration would be tested on an empty file only.
+    assert SCHEMA_VERSION in SEED_ROWS
+
+
+@pytest.mark.parametrize("version", range(0, SCHEMA_VERSION))
+def test_a_file_at_an_earlier_version_is_migrated_keeping_its_rows(tmp_path, version):
+    old = tmp_path / f"v{version}.sqlite3"
+    rows_before = build_file_at_version(old, version)
+
+    with open_ledger(old) as ledger:
+        assert ledger.schema_version == SCHEMA_VERSION
+        assert ledger.integrity_check() == []
+
+    open_ledger(tmp_path / "fresh.sqlite3").close()
+    assert schema_of(old) == schema_of(tmp_path / "fresh.sqlite3")
+    if rows_before:
+        conn = sqlite3.connect(old)
+        try:
+            rows_after = table_rows(conn)
+        finally:
+            conn.close()
+        for table, rows in rows_before.items():
+            # Migrations may add columns; every old column's value must still be there, in order.
+            assert [row[: len(rows[0])] for row in rows_after[table]] == rows, table
+
+
+def test_a_file_at_the_current_version_opens_with_its_rows_readable_through_the_repositories(tmp_path):
+    path = tmp_path / "current.sqlite3"
+    build_file_at_version(path, SCHEMA_VERSION)
+    with open_ledger(path) as ledger:
+        payout = ledger.payouts.get(7)
+        assert str(payout.amount) == "123456789012345.123456"
+        assert [e.to_status for e in ledger.payouts.events(7)] == ["draft"]
+        assert ledger.operators.get("ALICE").roles == {"admin", "initiator"}
+        assert ledger.settings.get("approval_expiry_hours") == 24
+        assert ledger.approvals.for_payout(7)[0].operator == "bob"
+        assert ledger.audit.last().hash == "a" * 64
+        assert ledger.policies.get("usdt").approval_threshold == 1000
+        assert ledger.address_book.find("TRON", "TXguLRFtrAFrEDA17WuPfrxB84jVzJcNNV").label == "Supplier"
+        assert ledger.payouts.count(PayoutFilter(text="old note")) == 1
+
+
+def test_a_failing_migration_leaves_the_file_at_its_old_version(tmp_path, monkeypatch):
+    from treasury_app.ledger import schema
+
+    path = tmp_path / "v0.sqlite3"
+    build_file_at_version(path, 0)
+
+    def broken_migration(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE half_done (x)")
+        raise RuntimeError("migration bug")
+
+    # The one place a test changes the app: a migration list with a broken step appended.
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, broken_migration])
+    monkeypatch.setattr("treasury_app.ledger.migrations.MIGRATIONS", schema.MIGRATIONS)
+    monkeypatch.setattr("treasury_app.ledger.migrations.SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    with pytest.raises(RuntimeError, match="migration bug"):
+        open_ledger(path)
+
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+    finally:
+        conn.close()

@@ -1,0 +1,74 @@
+"""The address book: named, trusted destinations, one entry per network and address."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime
+
+from treasury_app.domain.errors import InvalidFieldError
+
+from .connection import LedgerConnection
+from .errors import AddressBookEntryNotFoundError, DuplicateRecordError
+from .records import AddressBookEntry
+from .timestamps import format_timestamp
+
+
+class AddressBookRepository:
+    def __init__(self, link: LedgerConnection, clock: Callable[[], datetime]) -> None:
+        self._link = link
+        self._clock = clock
+
+    def add(self, *, label: str, network: str, address: str, actor: str, currency: str | None = None,
+            note: str | None = None) -> AddressBookEntry:
+        """A new entry; the address is stored as given (the domain has already validated and normalised it)."""
+        row = {
+            "label": _required(label, "label"),
+            "currency": currency.strip().upper() if currency and currency.strip() else None,
+            "network": _required(network, "network").upper(),
+            "address": _required(address, "address"),
+            "note": note.strip() if note and note.strip() else None,
+            "created_by": _required(actor, "actor"),
+            "created_at": format_timestamp(self._clock()),
+        }
+        with self._link.transaction():
+            try:
+                cursor = self._link.execute(
+                    "INSERT INTO address_book (label, currency, network, address, note, created_by, created_at) "
+                    "VALUES (:label, :currency, :network, :address, :note, :created_by, :created_at)",
+                    row,
+                )
+            except sqlite3.IntegrityError as error:
+                if "UNIQUE" not in str(error):
+                    raise
+                raise DuplicateRecordError(
+                    f"{row['address']} on {row['network']} is already in the address book"
+                ) from None
+            return self.get(int(cursor.lastrowid or 0))
+
+    def get(self, entry_id: int) -> AddressBookEntry:
+        row = self._link.row("SELECT * FROM address_book WHERE id = ?", (entry_id,))
+        if row is None:
+            raise AddressBookEntryNotFoundError(entry_id)
+        return AddressBookEntry.from_row(row)
+
+    def all(self) -> list[AddressBookEntry]:
+        rows = self._link.rows("SELECT * FROM address_book ORDER BY label COLLATE NOCASE, id")
+        return [AddressBookEntry.from_row(row) for row in rows]
+
+    def find(self, network: str, address: str) -> AddressBookEntry | None:
+        row = self._link.row(
+            "SELECT * FROM address_book WHERE network = ? AND address = ?", (network.strip().upper(), address.strip())
+        )
+        return None if row is None else AddressBookEntry.from_row(row)
+
+    def remove(self, entry_id: int) -> None:
+        with self._link.transaction():
+            if self._link.execute("DELETE FROM address_book WHERE id = ?", (entry_id,)).rowcount == 0:
+                raise AddressBookEntryNotFoundError(entry_id)
+
+
+def _required(value: str, field: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidFieldError(field, "is empty")
+    return value.strip()

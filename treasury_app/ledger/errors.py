@@ -1,0 +1,80 @@
+"""The ledger's typed errors: each says which file or record, what happened, and what a person can do next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from treasury_app.domain.errors import TreasuryError
+
+
+class LedgerError(TreasuryError):
+    """Root of the ledger's errors."""
+
+
+class LedgerFileError(LedgerError):
+    """The ledger file cannot be opened, or it is not a Treasury Desk ledger."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+class LedgerVersionError(LedgerError):
+    """The file was written by a newer Treasury Desk; this version refuses to touch it."""
+
+    def __init__(self, path: Path, file_version: int, known_version: int) -> None:
+        self.path = path
+        self.file_version = file_version
+        self.known_version = known_version
+        super().__init__(
+            f"{path} was written by a newer Treasury Desk (ledger schema version {file_version}; this version "
+            f"knows up to {known_version}). It was left untouched: update Treasury Desk to open it."
+        )
+
+
+class LedgerBusyError(LedgerError):
+    """Another process kept the ledger locked for longer than we are willing to wait."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(
+            f"The ledger is busy: another Treasury Desk process is writing to {path}. Try again in a moment."
+        )
+
+
+class RecordNotFoundError(LedgerError, LookupError):
+    """A record asked for by its id or name is not in the ledger."""
+
+
+class PayoutNotFoundError(RecordNotFoundError):
+    def __init__(self, payout: int | str) -> None:
+        self.payout = payout
+        what = f"idempotency key '{payout}'" if isinstance(payout, str) else f"id {payout}"
+        super().__init__(f"no payout with {what} in the ledger")
+
+
+class OperatorNotFoundError(RecordNotFoundError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"no operator named '{name}'")
+
+
+class ApprovalNotFoundError(RecordNotFoundError):
+    def __init__(self, approval_id: int) -> None:
+        self.approval_id = approval_id
+        super().__init__(f"no approval with id {approval_id}")
+
+
+class AddressBookEntryNotFoundError(RecordNotFoundError):
+    def __init__(self, entry_id: int) -> None:
+        self.entry_id = entry_id
+        super().__init__(f"no address book entry with id {entry_id}")
+
+
+class DuplicateRecordError(LedgerError):
+    """A record that must be unique (idempotency key, operator name, address book entry…) already exists."""
+
+
+class StaleRecordError(LedgerError):
+    """A compare-and-set lost: the record changed since the caller read it (another window or process)."""

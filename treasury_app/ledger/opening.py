@@ -1,0 +1,85 @@
+"""Opening a ledger file: connect, refuse what is not ours, migrate, and hand out the repositories."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+from .address_book import AddressBookRepository
+from .approvals import ApprovalRepository
+from .audit_log import AuditLogRepository
+from .connection import DEFAULT_BUSY_TIMEOUT_MS, LedgerConnection
+from .migrations import file_version, migrate, refuse_unknown_file
+from .operators import OperatorRepository
+from .payouts import PayoutRepository
+from .policies import PolicyRepository
+from .settings import SettingsRepository
+from .timestamps import utc_now
+
+
+class Ledger:
+    """One open ledger file. Belongs to the thread that opened it; another thread opens its own."""
+
+    def __init__(self, link: LedgerConnection, clock: Callable[[], datetime]) -> None:
+        self._link = link
+        self.payouts = PayoutRepository(link, clock)
+        self.settings = SettingsRepository(link, clock)
+        self.policies = PolicyRepository(link, clock)
+        self.address_book = AddressBookRepository(link, clock)
+        self.operators = OperatorRepository(link, clock)
+        self.approvals = ApprovalRepository(link, clock)
+        self.audit = AuditLogRepository(link)
+
+    @property
+    def path(self) -> Path:
+        return self._link.path
+
+    @property
+    def schema_version(self) -> int:
+        return file_version(self._link)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Several repository writes as one commit, e.g. a status change and its audit row."""
+        with self._link.transaction():
+            yield
+
+    def integrity_check(self) -> list[str]:
+        """Problems SQLite finds in the file (structure, indexes, broken references); empty when sound."""
+        problems = [row["integrity_check"] for row in self._link.rows("PRAGMA integrity_check")]
+        problems = [problem for problem in problems if problem != "ok"]
+        for row in self._link.rows("PRAGMA foreign_key_check"):
+            problems.append(f"row {row['rowid']} of {row['table']} refers to a missing row of {row['parent']}")
+        return problems
+
+    def close(self) -> None:
+        self._link.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def open_ledger(path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+                clock: Callable[[], datetime] = utc_now) -> Ledger:
+    """Open (creating it and its folder if needed) the ledger at `path`, migrated to this version's schema.
+
+    `LedgerFileError` when the file is not a Treasury Desk ledger, `LedgerVersionError` when a newer Treasury
+    Desk wrote it (both leave the file untouched), `LedgerBusyError` when another process holds it too long.
+    `clock` gives "now" for every time the ledger stamps (tests and simulations pass their own).
+    """
+    link = LedgerConnection.open(Path(path), busy_timeout_ms)
+    try:
+        refuse_unknown_file(link)  # before any PRAGMA that could write to a file that is not ours
+        link.configure()
+        migrate(link)
+    except BaseException:
+        link.close()
+        raise
+    return Ledger(link, clock)

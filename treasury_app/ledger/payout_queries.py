@@ -1,0 +1,263 @@
+"""The SQL behind the window's payout table and the reports: filters, sort orders, text search, keyset batches.
+
+Every query here is shaped to walk one of the schema's indexes in order and stop at LIMIT, so a page of a
+million-row ledger costs about as much as a page of a hundred-row one.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from treasury_app.domain.errors import InvalidFieldError
+from treasury_app.domain.payout_lifecycle import PayoutStatus
+
+from .timestamps import format_timestamp
+
+SEARCH_MAX_LENGTH = 200
+# The trigram tokenizer indexes three characters at a time; a shorter search cannot use it.
+FTS_MIN_LENGTH = 3
+
+# Every column but amount_key, in table order: what `PayoutRecord.from_values` is built from, positionally.
+PAYOUT_COLUMN_NAMES = (
+    "id", "idempotency_key", "provider", "currency", "network", "address", "amount", "fee_mode", "priority", "memo",
+    "reference", "note", "status", "provider_status", "provider_payout_id", "tx_hash", "estimated_fee",
+    "estimated_net", "estimated_total", "estimate_warnings", "estimate_data", "estimated_at", "actual_fee",
+    "actual_amount", "failure_reason", "created_by", "created_at", "updated_at", "submitted_at", "finished_at",
+    "next_poll_at", "poll_failures", "version",
+)
+PAYOUT_COLUMNS = ", ".join(PAYOUT_COLUMN_NAMES)
+# What a row of the payout table shows; the detail panel loads the whole record of the selected payout.
+LISTING_COLUMN_NAMES = (
+    "id", "created_at", "status", "provider", "currency", "network", "amount", "address", "reference", "tx_hash",
+)
+LISTING_COLUMNS = ", ".join(LISTING_COLUMN_NAMES)
+
+
+class PayoutSort(StrEnum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    AMOUNT_ASC = "amount_asc"
+    AMOUNT_DESC = "amount_desc"
+    STATUS = "status"
+
+
+# `id` breaks ties so that the order is total: paging never shows a row twice or skips one.
+_ORDER_BY = {
+    PayoutSort.NEWEST: "created_at DESC, id DESC",
+    PayoutSort.OLDEST: "created_at ASC, id ASC",
+    PayoutSort.AMOUNT_ASC: "amount_key ASC, id ASC",
+    PayoutSort.AMOUNT_DESC: "amount_key DESC, id DESC",
+    PayoutSort.STATUS: "status ASC, created_at DESC, id DESC",
+}
+
+# Keyset batches continue after the last row seen: a row-value comparison SQLite answers from the index.
+KEYSET_COLUMNS = {
+    PayoutSort.NEWEST: (("created_at", "id"), "<"),
+    PayoutSort.OLDEST: (("created_at", "id"), ">"),
+    PayoutSort.AMOUNT_ASC: (("amount_key", "id"), ">"),
+    PayoutSort.AMOUNT_DESC: (("amount_key", "id"), "<"),
+}
+
+
+@dataclass(frozen=True)
+class PayoutFilter:
+    """What the window's filter bar and the reports select; empty fields select everything.
+
+    `created_from` is inclusive and `created_to` exclusive, so consecutive periods never share a payout.
+    `text` finds payouts whose address, reference or note contains it (case-insensitive), taken literally.
+    """
+
+    statuses: tuple[PayoutStatus, ...] = ()
+    provider: str | None = None
+    currency: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    text: str | None = None
+    created_by: str | None = None
+
+    def __post_init__(self) -> None:
+        set_field = object.__setattr__
+        set_field(self, "statuses", _statuses(self.statuses))
+        set_field(self, "provider", _word(self.provider, str.lower))
+        set_field(self, "currency", _word(self.currency, str.upper))
+        set_field(self, "created_by", _word(self.created_by, str))
+        set_field(self, "text", _search_text(self.text))
+        for name in ("created_from", "created_to"):
+            moment = getattr(self, name)
+            if moment is not None and (not isinstance(moment, datetime) or moment.utcoffset() is None):
+                raise InvalidFieldError(name, "must be a date and time with a time zone")
+        if self.created_from and self.created_to and self.created_to <= self.created_from:
+            raise InvalidFieldError("created_to", "must be later than created_from")
+
+
+class IndexUse(StrEnum):
+    """How a filtered, sorted query should use the indexes (see `competing_filters`)."""
+
+    PLANNER = "planner"  # nothing competes: SQLite's own choice is right
+    WALK_ORDER = "walk_order"  # many match: walk the sort order's index, filters checked row by row
+    SORT_MATCHES = "sort_matches"  # few match: find them through the filters' indexes, then sort them
+
+
+@dataclass(frozen=True)
+class SqlQuery:
+    sql: str
+    params: tuple[Any, ...]
+
+
+def page_query(payout_filter: PayoutFilter, sort: PayoutSort, limit: int, offset: int,
+               use: IndexUse = IndexUse.PLANNER, columns: str = PAYOUT_COLUMNS) -> SqlQuery:
+    where, params = where_clause(payout_filter, _off_index(payout_filter, sort, use))
+    sql = f"SELECT {columns} FROM payouts{where} ORDER BY {_order_by(sort, use)} LIMIT ? OFFSET ?"
+    return SqlQuery(sql, (*params, limit, offset))
+
+
+def count_query(payout_filter: PayoutFilter) -> SqlQuery:
+    where, params = where_clause(payout_filter)
+    return SqlQuery(f"SELECT count(*) FROM payouts{where}", tuple(params))
+
+
+def bounded_count_query(payout_filter: PayoutFilter, at_most: int) -> SqlQuery:
+    """How many payouts match, counting no further than `at_most` (cheap even when a million match)."""
+    where, params = where_clause(payout_filter)
+    return SqlQuery(f"SELECT count(*) FROM (SELECT 1 FROM payouts{where} LIMIT ?)", (*params, at_most))
+
+
+def amounts_query(payout_filter: PayoutFilter) -> SqlQuery:
+    where, params = where_clause(payout_filter)
+    return SqlQuery(f"SELECT amount FROM payouts{where}", tuple(params))
+
+
+def batch_query(payout_filter: PayoutFilter, sort: PayoutSort, after: tuple[Any, ...] | None, size: int,
+                use: IndexUse = IndexUse.PLANNER) -> SqlQuery:
+    if sort not in KEYSET_COLUMNS:
+        raise ValueError(f"batches are read newest, oldest or by amount, not in {sort} order")
+    columns, comparison = KEYSET_COLUMNS[sort]
+    where, params = where_clause(payout_filter, _off_index(payout_filter, sort, use))
+    if after is not None:
+        keyset = f"({', '.join(columns)}) {comparison} ({', '.join('?' * len(columns))})"
+        where = f"{where} AND {keyset}" if where else f" WHERE {keyset}"
+        params = [*params, *after]
+    sql = f"SELECT {PAYOUT_COLUMNS}, amount_key FROM payouts{where} ORDER BY {_order_by(sort, use)} LIMIT ?"
+    return SqlQuery(sql, (*params, size))
+
+
+def competing_filters(payout_filter: PayoutFilter, sort: PayoutSort) -> frozenset[str]:
+    """Filters whose index SQLite may choose instead of the sort order's index, or the other way round.
+
+    Without statistics SQLite guesses. It picks the currency index for "USDT, largest amount first" and sorts
+    half a million rows to show a hundred (seconds); and it walks the whole amount index for "yesterday,
+    largest first" when a sort of yesterday's three thousand would do. The repository counts (cheaply, up to a
+    bound) and decides: `+column` keeps a filter off its index, `ORDER BY +column` keeps the order off its.
+    """
+    competing = {"text"} if payout_filter.text is not None else set()
+    present = {
+        "statuses": bool(payout_filter.statuses),
+        "provider": payout_filter.provider is not None,
+        "currency": payout_filter.currency is not None,
+        "created": payout_filter.created_from is not None or payout_filter.created_to is not None,
+    }
+    if sort in (PayoutSort.AMOUNT_ASC, PayoutSort.AMOUNT_DESC):
+        competing |= {name for name, given in present.items() if given}  # no index pairs a filter with amounts
+    elif sort is PayoutSort.STATUS:
+        competing |= {name for name, given in present.items() if given and name != "statuses"}
+    elif len(payout_filter.statuses) > 1:
+        # (status, created_at) serves one status in date order; several would be merged by a sort.
+        competing.add("statuses")
+    return frozenset(competing)
+
+
+def _off_index(payout_filter: PayoutFilter, sort: PayoutSort, use: IndexUse) -> frozenset[str]:
+    return competing_filters(payout_filter, sort) if use is IndexUse.WALK_ORDER else frozenset()
+
+
+def _order_by(sort: PayoutSort, use: IndexUse) -> str:
+    order = _ORDER_BY[PayoutSort(sort)]
+    return "+" + order if use is IndexUse.SORT_MATCHES else order
+
+
+def where_clause(payout_filter: PayoutFilter, off_index: frozenset[str] = frozenset()) -> tuple[str, list[Any]]:
+    """The WHERE clause; filters named in `off_index` are written so that no index serves them (see above)."""
+
+    def column(name: str, group: str) -> str:
+        return f"+{name}" if group in off_index else name
+
+    clauses: list[str] = []
+    params: list[Any] = []
+    if payout_filter.statuses:
+        clauses.append(f"{column('status', 'statuses')} IN ({', '.join('?' * len(payout_filter.statuses))})")
+        params.extend(status.value for status in payout_filter.statuses)
+    for name in ("provider", "currency", "created_by"):
+        value = getattr(payout_filter, name)
+        if value is not None:
+            clauses.append(f"{column(name, name)} = ?")
+            params.append(value)
+    if payout_filter.created_from is not None:
+        clauses.append(f"{column('created_at', 'created')} >= ?")
+        params.append(format_timestamp(payout_filter.created_from))
+    if payout_filter.created_to is not None:
+        clauses.append(f"{column('created_at', 'created')} < ?")
+        params.append(format_timestamp(payout_filter.created_to))
+    if payout_filter.text is not None:
+        text = payout_filter.text
+        if len(text) >= FTS_MIN_LENGTH:
+            clauses.append(f"{column('id', 'text')} IN (SELECT rowid FROM payouts_search WHERE payouts_search MATCH ?)")
+            params.append(fts_phrase(text))
+        else:
+            clauses.append(
+                "(address LIKE ? ESCAPE '\\' OR reference LIKE ? ESCAPE '\\' OR note LIKE ? ESCAPE '\\')"
+            )
+            params.extend([like_pattern(text)] * 3)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def fts_phrase(text: str) -> str:
+    """The user's text as one FTS5 phrase: inside double quotes, `OR`, `*`, `NEAR(`, `:` … are plain characters."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` with LIKE's own wildcards in the text escaped, so that `50%` means fifty percent."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _statuses(values: Iterable[PayoutStatus | str]) -> tuple[PayoutStatus, ...]:
+    if isinstance(values, str):
+        values = (values,)
+    chosen: list[PayoutStatus] = []
+    for value in values:
+        try:
+            status = PayoutStatus(value)
+        except ValueError:
+            names = ", ".join(s.value for s in PayoutStatus)
+            raise InvalidFieldError("status", f"'{value}' is not a payout status; use one of {names}") from None
+        if status not in chosen:
+            chosen.append(status)
+    return tuple(chosen)
+
+
+def _word(value: str | None, normalise: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return normalise(text) if text else None
+
+
+def _search_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidFieldError("search", "must be text")
+    text = value.strip()
+    if not text:
+        return None
+    if len(text) > SEARCH_MAX_LENGTH:
+        raise InvalidFieldError("search", f"is {len(text)} characters long; at most {SEARCH_MAX_LENGTH} are allowed")
+    if any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in text):
+        raise InvalidFieldError("search", "contains a control character or a line break; type plain text")
+    return text
