@@ -1,0 +1,115 @@
+"""Set up and run Treasury Desk, or its whole test suite, on a fresh machine with one command.
+
+    python3 packaging/bootstrap.py run  [app arguments…]
+    python3 packaging/bootstrap.py test [pytest arguments…]
+
+It makes a virtual environment in `.venv` beside the project (re-installing only when pyproject.toml
+changed), installs the operating-system packages the tests need where it can (Debian/Ubuntu, as root or with
+passwordless sudo; otherwise it prints the command to run), then runs the app or pytest. Only the standard
+library is used here, so it works before anything is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+MIN_PYTHON = (3, 11)
+PROJECT = Path(__file__).resolve().parent.parent
+VENV = PROJECT / ".venv"
+STAMP = VENV / ".treasury-install-stamp"
+
+# Debian package → a file or command that shows it is present. What the test suite needs from the system.
+TEST_SYSTEM_PACKAGES: dict[str, str] = {
+    "sqlite3": "sqlite3",  # the command-line shell the ledger benchmark compares against
+}
+
+
+def main(argv: list[str]) -> int:
+    if sys.version_info < MIN_PYTHON:
+        wanted = ".".join(map(str, MIN_PYTHON))
+        print(f"Treasury Desk needs Python {wanted} or newer; this is {sys.version.split()[0]}.", file=sys.stderr)
+        return 2
+    if not argv or argv[0] not in {"run", "test"}:
+        print(__doc__, file=sys.stderr)
+        return 2
+    command, rest = argv[0], argv[1:]
+    python = ensure_virtualenv(extra="dev" if command == "test" else None)
+    if command == "test":
+        missing = install_system_packages(TEST_SYSTEM_PACKAGES)
+        if missing:
+            return 3
+        return subprocess.call([str(python), "-m", "pytest", *rest], cwd=PROJECT)
+    return subprocess.call([str(python), "-m", "treasury_app", *rest], cwd=PROJECT)
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_virtualenv(extra: str | None) -> Path:
+    """Create `.venv` if needed and install the project (editable) when its requirements changed."""
+    python = venv_python()
+    if not python.exists():
+        print(f"Creating a virtual environment in {VENV} …", flush=True)
+        subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
+    target = f".[{extra}]" if extra else "."
+    wanted = install_fingerprint(target)
+    if STAMP.exists() and wanted in STAMP.read_text().split():
+        return python
+    print(f"Installing Treasury Desk ({target}) into {VENV} …", flush=True)
+    subprocess.check_call([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    subprocess.check_call([str(python), "-m", "pip", "install", "--quiet", "-e", target], cwd=PROJECT)
+    # A dev install also satisfies a plain one: remember both so `run` after `test` installs nothing.
+    done = {wanted, install_fingerprint(".")} if extra else {wanted}
+    previous = set(STAMP.read_text().split()) if STAMP.exists() else set()
+    STAMP.write_text("\n".join(sorted(done | previous)) + "\n")
+    return python
+
+
+def install_fingerprint(target: str) -> str:
+    digest = hashlib.sha256((PROJECT / "pyproject.toml").read_bytes()).hexdigest()[:16]
+    return f"{target}@{digest}"
+
+
+def install_system_packages(packages: dict[str, str]) -> list[str]:
+    """Install missing Debian packages when allowed; return what is still missing (after saying so)."""
+    missing = [name for name, probe in packages.items() if not is_present(probe)]
+    if not missing:
+        return []
+    apt = shutil.which("apt-get")
+    prefix = [] if hasattr(os, "geteuid") and os.geteuid() == 0 else sudo_prefix()
+    if apt and prefix is not None:
+        print(f"Installing system packages: {' '.join(missing)} …", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.check_call([*prefix, apt, "update", "-qq"], env=env)
+        subprocess.check_call([*prefix, apt, "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
+        missing = [name for name in missing if not is_present(packages[name])]
+    if missing:
+        print(
+            "The test suite needs these system packages, which could not be installed automatically:\n"
+            f"    {' '.join(missing)}\n"
+            f"On Debian or Ubuntu: sudo apt-get install {' '.join(missing)}",
+            file=sys.stderr,
+        )
+    return missing
+
+
+def is_present(probe: str) -> bool:
+    return Path(probe).exists() if os.sep in probe else shutil.which(probe) is not None
+
+
+def sudo_prefix() -> list[str] | None:
+    """`sudo -n` when it works without a password prompt; None when it would have to ask."""
+    sudo = shutil.which("sudo")
+    if sudo and subprocess.call([sudo, "-n", "true"], stderr=subprocess.DEVNULL) == 0:
+        return [sudo, "-n"]
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

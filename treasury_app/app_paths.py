@@ -1,0 +1,22 @@
+"""Where the app keeps its data: one folder holding the ledger, chosen by flag, environment or platform."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "TreasuryDesk"
+DATA_DIR_ENV = "TREASURY_DATA_DIR"
+LEDGER_FILENAME = "ledger.sqlite3"
+
+
+def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """`--data-dir` wins, then `TREASURY_DATA_DIR`, then the platform's user data folder."""
+    chosen = explicit or os.environ.get(DATA_DIR_ENV) or platformdirs.user_data_dir(APP_NAME, appauthor=False)
+    return Path(chosen).expanduser().resolve()
+
+
+def ledger_path(data_dir: Path) -> Path:
+    return data_dir / LEDGER_FILENAME
