@@ -59,7 +59,8 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
         with Desk.open(ctx.obj["data_dir"]) as desk:
             overview = desk.overview()
         echo_overview(overview)
-        click.echo("\nCommands: treasury-app --help")
+        click.echo("\nTry the providers without an account: treasury-app sandbox")
+        click.echo("Every command:                       treasury-app --help")
 
 
 main.add_command(sandbox_command)
