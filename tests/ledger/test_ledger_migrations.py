@@ -41,6 +41,13 @@ SEED_ROWS: dict[int, list[tuple[str, tuple]]] = {
         ("INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)",
          ("approval_expiry_hours", "24", "2025-01-02T03:04:05.000006Z")),
     ],
+    # Version 2 indexed the audit log by subject (the approval checks read a payout's rows through it).
+    2: [
+        ("INSERT INTO audit_log (seq, at, operator, action, subject, detail, prev_hash, hash) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         (2, "2025-01-03T03:04:05.000006Z", "bob", "payout.approved", "payout:7", '{"approval_id":1}', "a" * 64,
+          "b" * 64)),
+    ],
 }
 SEEDED_TABLES = ["address_book", "approvals", "audit_log", "operators", "payout_events", "payouts", "policies",
                  "settings"]
@@ -119,7 +126,8 @@ def test_a_file_at_the_current_version_opens_with_its_rows_readable_through_the_
         assert ledger.operators.get("ALICE").roles == {"admin", "initiator"}
         assert ledger.settings.get("approval_expiry_hours") == 24
         assert ledger.approvals.for_payout(7)[0].operator == "bob"
-        assert ledger.audit.last().hash == "a" * 64
+        assert ledger.audit.last().hash == "b" * 64
+        assert [row.seq for row in ledger.audit.rows_about("payout:7")] == [1, 2]
         assert ledger.policies.get("usdt").approval_threshold == 1000
         assert ledger.address_book.find("TRON", "TXguLRFtrAFrEDA17WuPfrxB84jVzJcNNV").label == "Supplier"
         assert ledger.payouts.count(PayoutFilter(text="old note")) == 1

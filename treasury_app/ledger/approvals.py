@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from treasury_app.domain.errors import InvalidFieldError
@@ -51,6 +51,16 @@ class ApprovalRepository:
         """Every decision on the payout, oldest first, voided ones included (the history keeps them)."""
         rows = self._link.rows("SELECT * FROM approvals WHERE payout_id = ? ORDER BY id", (payout_id,))
         return [ApprovalRecord.from_row(row) for row in rows]
+
+    def iter_all(self, batch_size: int = 1000) -> Iterator[ApprovalRecord]:
+        """Every decision in id order, read in batches (the audit verification walks them all)."""
+        after = 0
+        while True:
+            batch = self._link.rows("SELECT * FROM approvals WHERE id > ? ORDER BY id LIMIT ?", (after, batch_size))
+            yield from (ApprovalRecord.from_row(row) for row in batch)
+            if len(batch) < batch_size:
+                return
+            after = batch[-1]["id"]
 
     def void(self, approval_id: int, *, reason: str) -> ApprovalRecord:
         """Mark one decision void (it stays in the history); voiding twice is refused."""

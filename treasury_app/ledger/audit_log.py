@@ -61,6 +61,13 @@ class AuditLogRepository:
         row = self._link.row("SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1")
         return None if row is None else AuditRow.from_row(row)
 
+    def rows_about(self, subject: str) -> list[AuditRow]:
+        """Every row about one subject (e.g. "payout:17"), in chain order; served by an index."""
+        if not isinstance(subject, str) or not subject:
+            raise InvalidFieldError("subject", "is empty")
+        found = self._link.rows("SELECT * FROM audit_log WHERE subject = ? ORDER BY seq", (subject,))
+        return [AuditRow.from_row(row) for row in found]
+
     def rows(self, since: datetime | None = None) -> Iterator[AuditRow]:
         """Every row in chain order (optionally from a time on), read in batches so memory stays flat."""
         after = 0

@@ -179,7 +179,13 @@ def _v1_initial(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v2_audit_subject_index(conn: sqlite3.Connection) -> None:
+    # Approving or executing a payout checks it against its last audit row; without this index that check
+    # would read the whole audit log.
+    run_script(conn, "CREATE INDEX audit_log_subject ON audit_log (subject, seq);")
+
+
 # Index i holds the migration that takes a file from version i to version i + 1.
-MIGRATIONS: list[Migration] = [_v1_initial]
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_audit_subject_index]
 
 SCHEMA_VERSION = len(MIGRATIONS)
