@@ -26,6 +26,9 @@ STAMP = VENV / ".treasury-install-stamp"
 # Debian package → a file or command that shows it is present. What the test suite needs from the system.
 TEST_SYSTEM_PACKAGES: dict[str, str] = {
     "sqlite3": "sqlite3",  # the command-line shell the ledger benchmark compares against
+    # A private D-Bus session bus and a real Secret Service, for the keyring integration test.
+    "dbus": "dbus-daemon",
+    "gnome-keyring": "gnome-keyring-daemon",
 }
 
 

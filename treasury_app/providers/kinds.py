@@ -1,0 +1,61 @@
+"""The providers this app can talk to, by name: how to read a profile from settings and open a client.
+
+Services look a provider up here and never name a provider module themselves; adding a provider means adding
+its line below (see the package docstring for the rest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from treasury_app.domain.errors import InvalidFieldError
+
+from .cryptomus import CryptomusProfile, CryptomusProvider
+from .http_transport import HttpSettings
+from .interface import PayoutProvider
+from .pay3 import Pay3Profile, Pay3Provider
+
+
+class ProviderProfile(Protocol):
+    """The non-secret part of a provider account: safe for the ledger's settings and for the screen."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    def to_settings(self) -> dict[str, Any]: ...
+
+
+class OpenClient(Protocol):
+    def __call__(self, profile: Any, secret: str, /, *, settings: HttpSettings | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None) -> PayoutProvider: ...
+
+
+@dataclass(frozen=True)
+class ProviderKind:
+    name: str
+    title: str
+    secret_label: str  # what the secret is called in the provider's own dashboard
+    account_field: str  # the profile field that names the account (shown, never secret)
+    load_profile: Callable[[Mapping[str, Any]], ProviderProfile]
+    open_client: OpenClient
+
+
+PROVIDER_KINDS: dict[str, ProviderKind] = {
+    kind.name: kind
+    for kind in (
+        ProviderKind("cryptomus", "Cryptomus", "payout API key", "merchant", CryptomusProfile.from_settings,
+                     CryptomusProvider),
+        ProviderKind("pay3", "Pay3", "API secret", "client_id", Pay3Profile.from_settings, Pay3Provider),
+    )
+}
+
+
+def provider_kind(name: str) -> ProviderKind:
+    kind = PROVIDER_KINDS.get((name or "").strip().lower())
+    if kind is None:
+        raise InvalidFieldError("provider", f"'{name}' is not a provider; choose one of {', '.join(PROVIDER_KINDS)}")
+    return kind
