@@ -14,6 +14,11 @@ import click
 
 from treasury_app import __version__
 from treasury_app.app_paths import DATA_DIR_ENV, resolve_data_dir
+from treasury_app.commands.audit_commands import audit_group
+from treasury_app.commands.operator_commands import operator_group
+from treasury_app.commands.payout_approval_commands import payout_group
+from treasury_app.commands.policy_commands import policy_group
+from treasury_app.commands.provider_commands import provider_group
 from treasury_app.domain.errors import TreasuryError
 from treasury_app.sandbox.command_line import sandbox_command
 from treasury_app.services.desk import Desk, LedgerOverview
@@ -64,6 +69,11 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
 
 
 main.add_command(sandbox_command)
+main.add_command(operator_group)
+main.add_command(policy_group)
+main.add_command(audit_group)
+main.add_command(payout_group)
+main.add_command(provider_group)
 
 
 @main.group(cls=TreasuryGroup)
