@@ -20,6 +20,7 @@ from treasury_app.sandbox import (
 )
 
 PROJECT = Path(__file__).resolve().parents[2]
+ADMIN, ADMIN_PASSWORD = "root", "correct horse battery staple"
 
 
 @pytest.fixture
@@ -29,20 +30,25 @@ def desk(tmp_path):
     keyring_dir.mkdir()
     data_dir = tmp_path / "desk"
 
-    def run(*args: str, stdin: str = "", backend: str = "provider_test_keyrings.TestFolderKeyring"):
+    def run(*args: str, stdin: str = "", backend: str = "provider_test_keyrings.TestFolderKeyring",
+            password: str = ADMIN_PASSWORD):
         env = {k: v for k, v in os.environ.items() if k != "TREASURY_DATA_DIR"}
         env.update({"PYTHON_KEYRING_BACKEND": backend, "TREASURY_TEST_KEYRING_DIR": str(keyring_dir),
-                    "PYTHONPATH": os.pathsep.join([str(PROJECT), str(Path(__file__).parent)])})
+                    "PYTHONPATH": os.pathsep.join([str(PROJECT), str(Path(__file__).parent)]),
+                    "TREASURY_PASSWORD": password, "TREASURY_INSECURE_TEST_HASHING": "1"})
         return subprocess.run([sys.executable, "-m", "treasury_app", "--data-dir", str(data_dir), *args],
                               input=stdin, capture_output=True, text=True, env=env, timeout=60, cwd=PROJECT)
 
     run.data_dir = data_dir
     run.keyring_dir = keyring_dir
+    # Changing a provider profile is an admin's act: the desk starts with one.
+    created = run("operator", "add", ADMIN, "--role", "admin", stdin=ADMIN_PASSWORD + "\n")
+    assert created.returncode == 0, created.stderr
     return run
 
 
 def set_cryptomus(desk, sandbox, key=DEFAULT_CRYPTOMUS_PAYOUT_KEY):
-    return desk("provider", "set", "cryptomus", "--base-url", sandbox.base_url, "--merchant",
+    return desk("provider", "set", "cryptomus", "--as", ADMIN, "--base-url", sandbox.base_url, "--merchant",
                 DEFAULT_CRYPTOMUS_MERCHANT, stdin=key + "\n")
 
 
@@ -75,7 +81,7 @@ def test_the_secret_is_in_the_keyring_and_nowhere_in_the_ledger_files(desk, sand
 
 def test_show_lists_profiles_and_never_their_secrets(desk, sandbox):
     assert set_cryptomus(desk, sandbox).returncode == 0
-    assert desk("provider", "set", "pay3", "--base-url", sandbox.base_url, "--client-id", DEFAULT_PAY3_CLIENT_ID,
+    assert desk("provider", "set", "pay3", "--as", ADMIN, "--base-url", sandbox.base_url, "--client-id", DEFAULT_PAY3_CLIENT_ID,
                 stdin=DEFAULT_PAY3_API_SECRET + "\n").returncode == 0
     text, as_json = desk("provider", "show"), desk("provider", "show", "--json")
     assert text.returncode == 0 and as_json.returncode == 0
@@ -88,7 +94,7 @@ def test_show_lists_profiles_and_never_their_secrets(desk, sandbox):
 
 
 def test_set_pay3_with_currencies_then_check_and_assets(desk, sandbox):
-    result = desk("provider", "set", "pay3", "--base-url", sandbox.base_url, "--client-id", DEFAULT_PAY3_CLIENT_ID,
+    result = desk("provider", "set", "pay3", "--as", ADMIN, "--base-url", sandbox.base_url, "--client-id", DEFAULT_PAY3_CLIENT_ID,
                   "--currency", "USDT-TRON=USDT:TRON", "--currency", "BTC-BitcoinTestnet=BTC:BTC_TESTNET",
                   stdin=DEFAULT_PAY3_API_SECRET + "\n")
     assert result.returncode == 0, result.stderr
@@ -121,20 +127,20 @@ def test_check_with_a_wrong_key_says_the_credentials_were_refused_and_exits_1(de
 
 
 def test_a_plain_http_base_url_to_another_computer_is_refused(desk):
-    result = desk("provider", "set", "cryptomus", "--base-url", "http://api.cryptomus.com", "--merchant",
+    result = desk("provider", "set", "cryptomus", "--as", ADMIN, "--base-url", "http://api.cryptomus.com", "--merchant",
                   DEFAULT_CRYPTOMUS_MERCHANT, stdin="some-payout-key\n")
     assert result.returncode == 1
     assert result.stderr.startswith("Error: base_url: must use https")
 
 
 def test_no_secret_on_stdin_is_a_clear_error(desk, sandbox):
-    result = desk("provider", "set", "cryptomus", "--base-url", sandbox.base_url, "--merchant",
+    result = desk("provider", "set", "cryptomus", "--as", ADMIN, "--base-url", sandbox.base_url, "--merchant",
                   DEFAULT_CRYPTOMUS_MERCHANT, stdin="")
     assert result.returncode == 1 and "no Cryptomus payout API key was given" in result.stderr
 
 
 def test_without_a_usable_keyring_nothing_is_saved_and_the_error_says_how_to_get_one(desk, sandbox):
-    result = desk("provider", "set", "cryptomus", "--base-url", sandbox.base_url, "--merchant",
+    result = desk("provider", "set", "cryptomus", "--as", ADMIN, "--base-url", sandbox.base_url, "--merchant",
                   DEFAULT_CRYPTOMUS_MERCHANT, stdin=DEFAULT_CRYPTOMUS_PAYOUT_KEY + "\n",
                   backend="keyring.backends.fail.Keyring")
     assert result.returncode == 1
@@ -150,7 +156,31 @@ def test_check_of_a_provider_never_set_up_says_what_to_do(desk):
 
 def test_remove_deletes_the_profile_and_its_secret(desk, sandbox):
     assert set_cryptomus(desk, sandbox).returncode == 0
-    result = desk("provider", "remove", "cryptomus")
+    result = desk("provider", "remove", "cryptomus", "--as", ADMIN)
     assert result.returncode == 0 and "removed" in result.stdout
     assert list(desk.keyring_dir.iterdir()) == []
     assert "No provider is set up" in desk("provider", "show").stdout
+
+
+def test_only_an_admin_may_set_up_a_provider_and_the_change_is_audited(desk, sandbox):
+    clerk_password = "clerk password 1234"
+    clerk = desk("operator", "add", "clerk", "--role", "initiator", "--as", ADMIN, stdin=clerk_password + "\n")
+    assert clerk.returncode == 0, clerk.stderr
+    refused = desk("provider", "set", "cryptomus", "--as", "clerk", "--base-url", sandbox.base_url,
+                   "--merchant", DEFAULT_CRYPTOMUS_MERCHANT, stdin=DEFAULT_CRYPTOMUS_PAYOUT_KEY + "\n",
+                   password=clerk_password)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("Error: ") and "admin" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert json.loads(desk("provider", "show", "--json").stdout) == []
+    assert not any(path.is_file() for path in desk.keyring_dir.rglob("*")), "no secret may be stored"
+
+    assert set_cryptomus(desk, sandbox).returncode == 0
+    trail = desk("audit", "show", "--json")
+    assert trail.returncode == 0, trail.stderr
+    assert "provider.set" in trail.stdout and DEFAULT_CRYPTOMUS_PAYOUT_KEY not in trail.stdout
+    removed = desk("provider", "remove", "cryptomus", "--as", ADMIN)
+    assert removed.returncode == 0, removed.stderr
+    assert "provider.removed" in desk("audit", "show", "--json").stdout
+    verified = desk("audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from treasury_app.commands import open_desk
+from treasury_app.commands.operator_commands import AS_HELP, sign_in
 from treasury_app.domain.errors import InvalidFieldError
 from treasury_app.domain.money import format_amount
 from treasury_app.providers.cryptomus import DEFAULT_BASE_URL as CRYPTOMUS_BASE_URL
@@ -18,6 +19,8 @@ from treasury_app.providers.interface import PayoutOption
 from treasury_app.providers.kinds import PROVIDER_KINDS
 from treasury_app.security.credentials import CredentialStore
 from treasury_app.services.desk import Desk
+from treasury_app.services.operator_accounts import OperatorAccounts
+from treasury_app.services.provider_administration import ProviderAdministration
 from treasury_app.services.provider_profiles import ProfileSummary, ProviderCheck, ProviderProfiles
 
 # A check that finds the provider unreachable or the credentials refused is a refusal, like any app error.
@@ -38,12 +41,15 @@ def provider_set() -> None:
 @click.option("--base-url", default=CRYPTOMUS_BASE_URL, show_default=True,
               help="https URL of the API (plain http only to this computer, e.g. the sandbox).")
 @click.option("--merchant", required=True, help="The merchant UUID from the Cryptomus dashboard.")
+@click.option("--as", "acting_as", metavar="ADMIN", required=True, help=AS_HELP)
 @click.pass_context
-def provider_set_cryptomus(ctx: click.Context, base_url: str, merchant: str) -> None:
+def provider_set_cryptomus(ctx: click.Context, base_url: str, merchant: str, acting_as: str) -> None:
     """Cryptomus: merchant UUID here, the payout API key on standard input or at the prompt."""
     with open_desk(ctx) as desk:
-        summary = provider_profiles(desk).set_cryptomus(
-            merchant=merchant, base_url=base_url, payout_key=lambda: read_secret("Cryptomus payout API key"))
+        acting = sign_in(OperatorAccounts(desk.ledger), acting_as)
+        summary = provider_administration(desk).set_cryptomus(
+            acting=acting, merchant=merchant, base_url=base_url,
+            payout_key=lambda: read_secret("Cryptomus payout API key"))
     echo_profile_saved(summary)
 
 
@@ -54,13 +60,15 @@ def provider_set_cryptomus(ctx: click.Context, base_url: str, merchant: str) -> 
               help="A Pay3 currency code and the asset it pays, e.g. USDT-TRON=USDT:TRON; repeat for each. "
                    "Given, they replace the list; default: BTC-BitcoinTestnet, USDT-TRON, USDT-ETH, ETH-Ethereum.")
 @click.option("--payer-email", default=None, help="The e-mail Pay3 records as the payout's user.")
+@click.option("--as", "acting_as", metavar="ADMIN", required=True, help=AS_HELP)
 @click.pass_context
 def provider_set_pay3(ctx: click.Context, base_url: str, client_id: str, currencies: tuple[str, ...],
-                      payer_email: str | None) -> None:
+                      payer_email: str | None, acting_as: str) -> None:
     """Pay3: client id here, the API secret on standard input or at the prompt."""
     with open_desk(ctx) as desk:
-        summary = provider_profiles(desk).set_pay3(
-            base_url=base_url, client_id=client_id, currencies=currencies or None, payer_email=payer_email,
+        acting = sign_in(OperatorAccounts(desk.ledger), acting_as)
+        summary = provider_administration(desk).set_pay3(
+            acting=acting, base_url=base_url, client_id=client_id, currencies=currencies or None, payer_email=payer_email,
             api_secret=lambda: read_secret("Pay3 API secret"))
     echo_profile_saved(summary)
 
@@ -127,16 +135,22 @@ def provider_assets(ctx: click.Context, name: str, as_json: bool) -> None:
 
 @provider_group.command("remove")
 @click.argument("name", type=click.Choice(sorted(PROVIDER_KINDS)))
+@click.option("--as", "acting_as", metavar="ADMIN", required=True, help=AS_HELP)
 @click.pass_context
-def provider_remove(ctx: click.Context, name: str) -> None:
+def provider_remove(ctx: click.Context, name: str, acting_as: str) -> None:
     """Forget a provider profile and delete its secret from the keyring."""
     with open_desk(ctx) as desk:
-        removed = provider_profiles(desk).remove(name)
+        acting = sign_in(OperatorAccounts(desk.ledger), acting_as)
+        removed = provider_administration(desk).remove(name, acting=acting)
     click.echo(f"{name}: profile and secret removed" if removed else f"{name}: no profile was set up")
 
 
 def provider_profiles(desk: Desk) -> ProviderProfiles:
     return ProviderProfiles(desk.ledger.settings, CredentialStore())
+
+
+def provider_administration(desk: Desk) -> ProviderAdministration:
+    return ProviderAdministration(desk.ledger, CredentialStore())
 
 
 def read_secret(label: str) -> str:

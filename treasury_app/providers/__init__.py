@@ -32,7 +32,8 @@ Adding a third provider ("acme")
 3. Where the provider's documentation is silent, put every decision in one frozen dataclass (as
    `pay3_protocol.Pay3Decisions`) that the profile's settings can override.
 4. Add its `ProviderKind` to `kinds.PROVIDER_KINDS`, its name to `domain.payout_request.PROVIDERS`, a
-   `provider set acme` command to `cli.py` and a `set_acme` method to `services.provider_profiles`.
+   `provider set acme` command to `commands/provider_commands.py` and a `set_acme` method to
+   `services.provider_profiles` (and its admin-checked, audited twin in `services.provider_administration`).
 5. Teach the sandbox its protocol, and test against it as `tests/providers/test_provider_cryptomus_*.py`
    and `test_provider_pay3_*.py` do: every endpoint, every error class, every fault.
 """

@@ -50,6 +50,8 @@ class AuditAction(StrEnum):
     PAYOUT_APPROVED = "payout.approved"
     PAYOUT_REJECTED = "payout.rejected"
     APPROVALS_VOIDED = "payout.approvals_voided"
+    PROVIDER_SET = "provider.set"
+    PROVIDER_REMOVED = "provider.removed"
 
 
 def record(ledger: Ledger, operator: str | None, action: str, subject: str | None,
