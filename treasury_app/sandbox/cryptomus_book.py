@@ -6,7 +6,6 @@ created at most once per `order_id` whatever the concurrency.
 
 from __future__ import annotations
 
-import heapq
 import threading
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
@@ -17,6 +16,7 @@ from treasury_app.domain.errors import InvalidFieldError
 from treasury_app.domain.money import format_amount, parse_amount
 
 from .clock import Clock
+from .refund_queue import RefundQueue
 from .config import CryptomusService, SandboxConfig
 from .status_plans import CRYPTOMUS_OUTCOMES, StatusPlan, cryptomus_plan, seeded_tx_hash, seeded_uuid
 
@@ -108,7 +108,7 @@ class CryptomusBook:
     _by_uuid: dict[str, CryptomusPayout] = field(init=False)
     _by_order_id: dict[str, CryptomusPayout] = field(init=False)
     _forced: dict[str, str] = field(init=False)
-    _refunds: list[tuple[float, int, str, int]] = field(init=False)
+    _refunds: RefundQueue = field(init=False)
     lock: threading.RLock = field(init=False, default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
@@ -117,7 +117,7 @@ class CryptomusBook:
     def reset(self) -> None:
         with self.lock:
             self.wallets = {code.upper(): Decimal(v) for code, v in self.config.cryptomus_balances.items()}
-            self._by_uuid, self._by_order_id, self._forced, self._refunds = {}, {}, {}, []
+            self._by_uuid, self._by_order_id, self._forced, self._refunds = {}, {}, {}, RefundQueue()
 
     # --- reading -------------------------------------------------------------------------------------
 
@@ -143,8 +143,7 @@ class CryptomusBook:
         """Refund every payout whose failure has become final by now."""
         now = self.clock.now()
         with self.lock:
-            while self._refunds and self._refunds[0][0] <= now:
-                _, _, uuid, version = heapq.heappop(self._refunds)
+            for uuid, version in self._refunds.due(now):
                 payout = self._by_uuid.get(uuid)
                 if payout is None or payout.plan_version != version or payout.refunded:
                     continue
@@ -299,7 +298,7 @@ class CryptomusBook:
 
     def _schedule_refund(self, payout: CryptomusPayout) -> None:
         if payout.plan.final.status in REFUNDED_OUTCOMES:
-            heapq.heappush(self._refunds, (payout.plan.final.at, payout.seq, payout.uuid, payout.plan_version))
+            self._refunds.schedule(payout.plan.final.at, payout.seq, payout.uuid, payout.plan_version)
 
 
 def _plain(amount: Decimal) -> str:

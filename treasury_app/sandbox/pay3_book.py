@@ -6,7 +6,6 @@ its fee out of it) and starts the status plan; a failed order is refunded when i
 
 from __future__ import annotations
 
-import heapq
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,6 +16,7 @@ from treasury_app.domain.errors import InvalidFieldError
 from treasury_app.domain.money import format_amount, parse_amount
 
 from .clock import Clock
+from .refund_queue import RefundQueue
 from .config import Pay3Currency, SandboxConfig
 from .status_plans import PAY3_OUTCOMES, StatusPlan, pay3_plan, seeded_tx_hash, seeded_uuid
 
@@ -91,7 +91,7 @@ class Pay3Book:
     balances: dict[str, Decimal] = field(init=False)
     _orders: dict[str, Pay3Order] = field(init=False)
     _forced: dict[str, str] = field(init=False)
-    _refunds: list[tuple[float, int, str, int]] = field(init=False)
+    _refunds: RefundQueue = field(init=False)
     lock: threading.RLock = field(init=False, default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
@@ -100,7 +100,7 @@ class Pay3Book:
     def reset(self) -> None:
         with self.lock:
             self.balances = {code: Decimal(v) for code, v in self.config.pay3_balances.items()}
-            self._orders, self._forced, self._refunds = {}, {}, []
+            self._orders, self._forced, self._refunds = {}, {}, RefundQueue()
 
     # --- reading -------------------------------------------------------------------------------------
 
@@ -122,8 +122,7 @@ class Pay3Book:
     def settle(self) -> None:
         now = self.clock.now()
         with self.lock:
-            while self._refunds and self._refunds[0][0] <= now:
-                _, _, request_id, version = heapq.heappop(self._refunds)
+            for request_id, version in self._refunds.due(now):
                 order = self._orders.get(request_id)
                 if order is None or order.plan_version != version or order.refunded or not order.debited:
                     continue
@@ -221,7 +220,7 @@ class Pay3Book:
     def _schedule_refund(self, order: Pay3Order) -> None:
         assert order.plan is not None
         if order.plan.final.status in REFUNDED_OUTCOMES:
-            heapq.heappush(self._refunds, (order.plan.final.at, order.seq, order.request_id, order.plan_version))
+            self._refunds.schedule(order.plan.final.at, order.seq, order.request_id, order.plan_version)
 
     def _low_balance_warning(self, currency: Pay3Currency) -> str | None:
         balance = self.balances.get(currency.code, Decimal(0))
