@@ -169,3 +169,12 @@ async def test_a_payout_needing_approval_cannot_be_executed_without_one(workflow
     assert done.status is PayoutStatus.PROCESSING
     assert len(sandbox.payouts(provider)) == 1
     assert_audit_chain_intact(desk)
+
+
+async def test_execute_inside_a_ledger_transaction_is_refused_and_sends_nothing(workflow, desk, sandbox):
+    payout = await estimated(workflow, desk, "cryptomus")
+    with desk.ledger.transaction():
+        with pytest.raises(RuntimeError, match="inside a ledger transaction"):
+            await workflow.execute(desk.sign_in("alice"), payout.id)
+    assert sandbox.payouts("cryptomus") == []
+    assert desk.ledger.payouts.get(payout.id).status is PayoutStatus.ESTIMATED

@@ -41,6 +41,11 @@ class Ledger:
     def schema_version(self) -> int:
         return file_version(self._link)
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction of this ledger is open (its writes are not yet visible to other processes)."""
+        return self._link.in_transaction
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Several repository writes as one commit, e.g. a status change and its audit row."""

@@ -11,8 +11,8 @@ event row and its audit row, committed together. The guarantees that make this s
   back, the payout becomes `unknown` with the reason, never `failed`; `reconcile` reads the provider's state by
   the idempotency key before anything could be sent again.
 
-`execute` must not be called inside a caller's ledger transaction: the claim has to be committed (visible to
-other processes) before the request leaves, which a surrounding transaction would postpone.
+`execute` refuses to run inside a caller's ledger transaction: the claim has to be committed (visible to other
+processes) before the request leaves, which a surrounding transaction would postpone.
 """
 
 from __future__ import annotations
@@ -158,6 +158,9 @@ class PayoutWorkflow:
         claimed, and `StaleRecordError` when another window or process claimed the payout first; in all these
         cases nothing is sent.
         """
+        if self._ledger.in_transaction:
+            # Inside a caller's transaction the claim would not be committed before the request leaves.
+            raise RuntimeError("execute must not run inside a ledger transaction")
         who = require_permission(self._ledger, acting, Permission.EXECUTE, "execute payouts")
         clearance = self._approvals.ensure_executable(payout_id)
         payout = self._ledger.payouts.get(payout_id)
