@@ -16,7 +16,7 @@ from treasury_app.ledger import StaleRecordError
 from treasury_app.security.audit_chain import verify
 from treasury_app.services.approval_policies import ApprovalPolicies
 from treasury_app.services.approvals import ApprovalRequiredError, NotExecutableError
-from treasury_app.services.payout_workflow import PayoutWorkflow, request_of
+from treasury_app.services.payout_workflow import AlreadySentError, PayoutWorkflow, request_of
 
 FIELDS: dict[str, dict[str, Any]] = {
     "cryptomus": {"provider": "cryptomus", "currency": "USDT", "network": "TRON", "address": TRON_ADDRESS,
@@ -64,7 +64,7 @@ async def test_happy_path_reaches_processing_and_a_second_execute_sends_nothing(
     assert done.status is PayoutStatus.PROCESSING, done.failure_reason
     assert done.provider_status and done.submitted_at is not None
     assert len(sandbox.payouts(provider)) == 1
-    with pytest.raises(NotExecutableError):
+    with pytest.raises(AlreadySentError):
         await workflow.execute(alice, payout.id)
     assert len(sandbox.payouts(provider)) == 1
     assert_audit_chain_intact(desk)
@@ -76,7 +76,7 @@ async def test_two_executes_at_the_same_moment_send_one_request(workflow, desk, 
     alice = desk.sign_in("alice")
     results = await asyncio.gather(workflow.execute(alice, payout.id), workflow.execute(alice, payout.id),
                                    return_exceptions=True)
-    refused = [r for r in results if isinstance(r, (NotExecutableError, StaleRecordError))]
+    refused = [r for r in results if isinstance(r, (AlreadySentError, NotExecutableError, StaleRecordError))]
     done = [r for r in results if not isinstance(r, BaseException)]
     assert len(refused) == 1 and len(done) == 1, results
     assert done[0].status is PayoutStatus.PROCESSING
@@ -126,7 +126,7 @@ async def test_commit_then_drop_on_pay3_execute_is_unknown_and_reconciled(workfl
     assert_audit_chain_intact(desk)
 
 
-async def test_a_500_on_pay3_execute_is_unknown_never_failed_and_reconciles_to_nothing_paid(workflow, desk, sandbox):
+async def test_a_500_on_pay3_execute_is_unknown_never_failed_and_resent_once_reconciled(workflow, desk, sandbox):
     payout = await estimated(workflow, desk, "pay3")
     sandbox.add_faults("pay3:execute:500")
     done = await workflow.execute(desk.sign_in("alice"), payout.id)
@@ -134,10 +134,13 @@ async def test_a_500_on_pay3_execute_is_unknown_never_failed_and_reconciles_to_n
     assert done.failure_reason
     assert [p["executed"] for p in sandbox.payouts("pay3")] == [False]
     sandbox.clear_faults()
+    # Reconciliation reads the order first: registered, never executed. Only then is it sent again, same key.
     after = await workflow.reconcile(payout.id)
-    assert after.status is PayoutStatus.UNKNOWN  # nothing paid; resending is a separate decision
-    assert "nothing was paid" in (after.failure_reason or "")
-    assert [p["executed"] for p in sandbox.payouts("pay3")] == [False]
+    assert after.status is PayoutStatus.PROCESSING, after.failure_reason
+    assert after.idempotency_key == payout.idempotency_key
+    assert [p["executed"] for p in sandbox.payouts("pay3")] == [True]
+    actions = [row.action for row in desk.ledger.audit.rows_about(f"payout:{payout.id}")]
+    assert actions[-3:] == ["payout.outcome_unknown", "payout.resending", "payout.submitted"]
     assert_audit_chain_intact(desk)
 
 

@@ -78,3 +78,14 @@ class DuplicateRecordError(LedgerError):
 
 class StaleRecordError(LedgerError):
     """A compare-and-set lost: the record changed since the caller read it (another window or process)."""
+
+
+class KeyFixedError(LedgerError):
+    """A payout's idempotency key can no longer change: a request may have left under it."""
+
+    def __init__(self, payout_id: int, status: str) -> None:
+        self.payout_id = payout_id
+        super().__init__(
+            f"payout {payout_id} ('{status}') may already have reached its provider under its idempotency key; "
+            "the key can never change now"
+        )

@@ -20,7 +20,7 @@ from treasury_app.domain.payout_request import PayoutRequest, validate_idempoten
 from .changes import POLL_FIELDS, ImportedPayout, PayoutChanges
 from .column_codecs import encode_json, optional_json
 from .connection import LedgerConnection
-from .errors import DuplicateRecordError, PayoutNotFoundError, StaleRecordError
+from .errors import DuplicateRecordError, KeyFixedError, PayoutNotFoundError, StaleRecordError
 from .payout_queries import (
     KEYSET_COLUMNS,
     PAYOUT_COLUMN_NAMES,
@@ -160,6 +160,33 @@ class PayoutRepository:
                 return current
             return self._update(current, changed, self._clock(), actor=actor, event_detail=detail_json,
                                 write_event=bool(set(changed) - POLL_FIELDS))
+
+    def replace_idempotency_key(self, payout_id: int, new_key: str, *, actor: str, expected_version: int,
+                                changes: PayoutChanges | None = None,
+                                detail: Mapping[str, Any] | None = None) -> PayoutRecord:
+        """Give a payout that was never sent a new idempotency key (and the estimate made under it).
+
+        Needed where the provider's estimate registers the order under the key (Pay3's requestId can be
+        estimated once): a fresh estimate needs a fresh key. Refused once a request may have left
+        (`submitted_at` set), because the provider may hold an order under the old key.
+        """
+        key = validate_idempotency_key(new_key)
+        values = (changes or PayoutChanges()).column_values()
+        values["idempotency_key"] = key
+        detail_json = _detail({**(detail or {}), "new_idempotency_key": key})
+        check_actor(actor)
+        with self._link.transaction():
+            current = PayoutRecord.from_values(self._locked_row(payout_id))
+            _check_expected(current, None, expected_version)
+            if current.submitted_at is not None or current.status not in _REKEYABLE:
+                raise KeyFixedError(payout_id, current.status.value)
+            try:
+                return self._update(current, values, self._clock(), actor=actor, event_detail=detail_json,
+                                    write_event=True)
+            except sqlite3.IntegrityError as error:
+                if "payouts.idempotency_key" not in str(error):
+                    raise
+                raise DuplicateRecordError(f"a payout with idempotency key '{key}' is already in the ledger") from None
 
     def schedule_poll(self, payout_id: int, *, next_poll_at: datetime | None, poll_failures: int) -> PayoutRecord:
         """The poller's back-off bookkeeping: when to ask next, and how many asks in a row failed. No event."""
@@ -345,6 +372,11 @@ class PayoutRepository:
             "SELECT EXISTS (SELECT 1 FROM payouts WHERE address = ? AND network = ? AND status = ?)",
             (address, network.strip().upper(), PayoutStatus.COMPLETED.value),
         ))
+
+
+# Statuses of payouts never sent, whose key no provider can have executed anything under.
+_REKEYABLE = frozenset({PayoutStatus.DRAFT, PayoutStatus.ESTIMATED, PayoutStatus.AWAITING_APPROVAL,
+                        PayoutStatus.APPROVED, PayoutStatus.EXPIRED})
 
 
 def _check_expected(current: PayoutRecord, expected_status: PayoutStatus | None,

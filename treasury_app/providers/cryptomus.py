@@ -67,6 +67,8 @@ class CryptomusProvider:
 
     name = answers.PROVIDER
     balances_note: str | None = None
+    # The fee preview comes from the services list: nothing is registered under the key until create.
+    estimate_registers_order = False
 
     def __init__(self, profile: CryptomusProfile, payout_key: str, *, settings: HttpSettings | None = None,
                  transport: httpx.AsyncBaseTransport | None = None,

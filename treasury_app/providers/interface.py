@@ -77,6 +77,9 @@ class PayoutProvider(Protocol):
     name: str
     # Why `balances()` may be incomplete or empty (Pay3 has no balance endpoint for crypto); None when complete.
     balances_note: str | None
+    # Whether `estimate` registers the order under the key at the provider (then a fresh estimate needs a fresh
+    # key, and the old one must never be executed).
+    estimate_registers_order: bool
 
     async def verify_credentials(self) -> None:
         """One cheap authenticated call: returns when the provider accepts the credentials."""

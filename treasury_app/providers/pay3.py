@@ -120,6 +120,8 @@ class Pay3Provider:
     """`PayoutProvider` for Pay3. Use as `async with Pay3Provider(profile, secret) as pay3: …`."""
 
     name = answers.PROVIDER
+    # createEstimate registers the order under its requestId, which cannot be estimated again (7001).
+    estimate_registers_order = True
     balances_note: str | None = ("Pay3 has no balance endpoint for crypto payouts; an estimate warns when a "
                                  "balance is below Pay3's threshold.")
 
