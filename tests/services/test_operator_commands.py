@@ -135,3 +135,28 @@ def test_policy_set_refuses_bad_values_and_non_admins(with_admin):
                       password=BOB_PW)
     assert_one_line_error(refused, "admin role")
     assert "No policy set" in run_app(with_admin, "policy", "show").stdout
+
+
+def test_policy_execution_limits_are_set_by_an_admin_audited_and_shown(with_admin):
+    shown = json.loads(run_app(with_admin, "policy", "show", "--json").stdout)
+    assert shown["execution"] == {"workflow.estimate_max_age_seconds": 600, "workflow.fee_tolerance": "0.05",
+                                  "workflow.claim_grace_seconds": 120}
+    result = run_app(with_admin, "policy", "execution", "--estimate-max-age", "300", "--fee-tolerance", "0.1",
+                     "--as", "root", password=ROOT_PW)
+    assert result.returncode == 0, result.stderr
+    assert "older than 300 s" in result.stdout and "more than 10 %" in result.stdout
+    shown = json.loads(run_app(with_admin, "policy", "show", "--json").stdout)
+    assert shown["execution"]["workflow.estimate_max_age_seconds"] == 300
+    assert shown["execution"]["workflow.fee_tolerance"] == "0.1"
+    assert shown["execution"]["workflow.claim_grace_seconds"] == 120  # left out: unchanged
+    audit_text = run_app(with_admin, "audit", "show", "--json").stdout
+    assert "setting:workflow" in audit_text
+    bad = run_app(with_admin, "policy", "execution", "--fee-tolerance", "5%", "--as", "root", password=ROOT_PW)
+    assert_one_line_error(bad, "fee_tolerance")
+    too_long = run_app(with_admin, "policy", "execution", "--estimate-max-age", "86400", "--as", "root",
+                       password=ROOT_PW)
+    assert_one_line_error(too_long, "estimate_max_age")
+    run_app(with_admin, "operator", "add", "bob", "--role", "approver", "--as", "root", password=ROOT_PW,
+            stdin=BOB_PW + "\n")
+    refused = run_app(with_admin, "policy", "execution", "--claim-grace", "0", "--as", "bob", password=BOB_PW)
+    assert_one_line_error(refused, "admin role")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,7 @@ from treasury_app.domain.money import format_amount
 from treasury_app.ledger import PolicyRecord
 from treasury_app.services.approval_policies import KEEP, ApprovalPolicies
 from treasury_app.services.operator_accounts import OperatorAccounts
+from treasury_app.services.workflow_settings import WorkflowSettings, save_workflow_settings
 
 from . import open_desk
 from .operator_commands import AS_HELP, sign_in
@@ -21,7 +23,7 @@ LIMIT_HELP = "Amount in the currency, or 'none' for no limit. Left out: unchange
 
 @click.group("policy")
 def policy_group() -> None:
-    """The approval policy: threshold and daily limits per currency."""
+    """The approval policy: threshold and daily limits per currency; limits that apply at execution."""
 
 
 @policy_group.command("set")
@@ -67,6 +69,30 @@ def policy_approval_expiry(ctx: click.Context, hours: int, acting_as: str) -> No
     click.echo(f"approvals now expire after {int(expiry.total_seconds() // 3600)} hours")
 
 
+@policy_group.command("execution")
+@click.option("--estimate-max-age", type=click.IntRange(1), metavar="SECONDS",
+              help="An older estimate is asked again before executing (default 600).")
+@click.option("--fee-tolerance", metavar="FRACTION",
+              help="How far a re-asked estimate may move against you before execution stops for a new "
+                   "confirmation: 0.05 is 5 % of the confirmed fee or net amount (default 0.05).")
+@click.option("--claim-grace", type=click.IntRange(0), metavar="SECONDS",
+              help="How long a payout another process started sending is left to it before it is reconciled "
+                   "as orphaned (default 120; a process known to have stopped is reconciled at once).")
+@click.option("--as", "acting_as", metavar="ADMIN", required=True, help=AS_HELP)
+@click.pass_context
+def policy_execution(ctx: click.Context, estimate_max_age: int | None, fee_tolerance: str | None,
+                     claim_grace: int | None, acting_as: str) -> None:
+    """Limits that apply when payouts are executed; options left out keep their value."""
+    with open_desk(ctx) as desk:
+        acting = sign_in(OperatorAccounts(desk.ledger), acting_as)
+        limits = save_workflow_settings(
+            desk.ledger, acting=acting,
+            estimate_max_age=None if estimate_max_age is None else timedelta(seconds=estimate_max_age),
+            fee_tolerance=fee_tolerance,
+            claim_grace=None if claim_grace is None else timedelta(seconds=claim_grace))
+    _echo_limits(limits)
+
+
 @policy_group.command("show")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.pass_context
@@ -75,17 +101,28 @@ def policy_show(ctx: click.Context, as_json: bool) -> None:
     with open_desk(ctx) as desk:
         policies = ApprovalPolicies(desk.ledger)
         records, expiry = policies.all(), policies.approval_expiry()
+        limits = WorkflowSettings.from_ledger(desk.ledger)
     hours = int(expiry.total_seconds() // 3600)
     if as_json:
-        click.echo(json.dumps({"approval_expiry_hours": hours, "policies": [_as_dict(p) for p in records]}, indent=2))
+        click.echo(json.dumps({"approval_expiry_hours": hours, "execution": limits.as_settings(),
+                               "policies": [_as_dict(p) for p in records]}, indent=2))
         return
     click.echo(f"Approvals expire after {hours} hours. Daily limits count UTC days.")
+    _echo_limits(limits)
     if not records:
         click.echo("No policy set: no payout needs approval. Set one: treasury-app policy set --currency USDT "
                    "--approval-threshold 1000 --as ADMIN")
     for policy in records:
         click.echo(f"\n{policy.currency}  (set by {policy.updated_by}, {policy.updated_at:%Y-%m-%d %H:%M} UTC)")
         _echo_policy(policy)
+
+
+def _echo_limits(limits: WorkflowSettings) -> None:
+    click.echo(f"Estimates older than {int(limits.estimate_max_age.total_seconds())} s are asked again before "
+               f"executing; a move against you of more than {(limits.fee_tolerance * 100).normalize():f} % stops the payout "
+               "for a new confirmation.")
+    click.echo(f"A payout another process started sending is left to it for "
+               f"{int(limits.claim_grace.total_seconds())} s.")
 
 
 def _echo_policy(policy: PolicyRecord) -> None:

@@ -11,17 +11,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 from treasury_app.domain.errors import InvalidFieldError
 from treasury_app.domain.estimate_drift import DEFAULT_FEE_TOLERANCE, parse_tolerance
+from treasury_app.domain.roles import Permission
+from treasury_app.ledger import Ledger
+from treasury_app.ledger.timestamps import utc_now
+
+from . import audit
+from .audit import AuditAction
+from .operator_accounts import SignedIn, require_permission
 
 SETTING_ESTIMATE_MAX_AGE = "workflow.estimate_max_age_seconds"
 SETTING_FEE_TOLERANCE = "workflow.fee_tolerance"
 SETTING_CLAIM_GRACE = "workflow.claim_grace_seconds"
+# An hour: Pay3 abandons an estimate after about 15 minutes anyway, and older fees are guesses.
+MAX_ESTIMATE_AGE = timedelta(hours=1)
+MAX_CLAIM_GRACE = timedelta(hours=1)
 
 
 class SettingsReader(Protocol):
@@ -40,10 +51,10 @@ class WorkflowSettings:
     claim_grace: timedelta = timedelta(seconds=120)
 
     def __post_init__(self) -> None:
-        if self.estimate_max_age <= timedelta(0):
-            raise InvalidFieldError("estimate_max_age", "must be longer than zero")
-        if self.claim_grace < timedelta(0):
-            raise InvalidFieldError("claim_grace", "must not be negative")
+        if not timedelta(0) < self.estimate_max_age <= MAX_ESTIMATE_AGE:
+            raise InvalidFieldError("estimate_max_age", f"must be between 1 and {_whole(MAX_ESTIMATE_AGE)} seconds")
+        if not timedelta(0) <= self.claim_grace <= MAX_CLAIM_GRACE:
+            raise InvalidFieldError("claim_grace", f"must be between 0 and {_whole(MAX_CLAIM_GRACE)} seconds")
         object.__setattr__(self, "fee_tolerance", parse_tolerance(self.fee_tolerance))
 
     @classmethod
@@ -56,6 +67,39 @@ class WorkflowSettings:
             fee_tolerance=parse_tolerance(settings.get(SETTING_FEE_TOLERANCE) or defaults.fee_tolerance),
             claim_grace=_seconds(settings.get(SETTING_CLAIM_GRACE), defaults.claim_grace, SETTING_CLAIM_GRACE),
         )
+
+
+    def as_settings(self) -> dict[str, Any]:
+        """The values as stored (and as `policy show --json` prints them): seconds, and the tolerance as text."""
+        return {SETTING_ESTIMATE_MAX_AGE: _whole(self.estimate_max_age),
+                SETTING_FEE_TOLERANCE: str(self.fee_tolerance),
+                SETTING_CLAIM_GRACE: _whole(self.claim_grace)}
+
+
+def save_workflow_settings(ledger: Ledger, *, acting: SignedIn, estimate_max_age: timedelta | None = None,
+                           fee_tolerance: Decimal | str | None = None, claim_grace: timedelta | None = None,
+                           clock: Callable[[], datetime] = utc_now) -> WorkflowSettings:
+    """Change the limits (admins only; what is not given stays), audited with before and after."""
+    with ledger.transaction():
+        admin = require_permission(ledger, acting, Permission.MANAGE_POLICY, "change the execution limits")
+        before = WorkflowSettings.from_ledger(ledger)
+        changes: dict[str, Any] = {}
+        if estimate_max_age is not None:
+            changes["estimate_max_age"] = estimate_max_age
+        if fee_tolerance is not None:
+            changes["fee_tolerance"] = parse_tolerance(fee_tolerance)
+        if claim_grace is not None:
+            changes["claim_grace"] = claim_grace
+        after = replace(before, **changes)  # validated by __post_init__
+        for key, value in after.as_settings().items():
+            ledger.settings.set(key, value)
+        audit.record(ledger, admin.name, AuditAction.SETTING_CHANGED, "setting:workflow",
+                     {"before": before.as_settings(), "after": after.as_settings()}, clock=clock)
+    return after
+
+
+def _whole(delta: timedelta) -> int:
+    return int(delta.total_seconds())
 
 
 def _seconds(value: Any, default: timedelta, name: str) -> timedelta:
