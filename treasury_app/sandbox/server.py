@@ -56,6 +56,9 @@ async def _inject_faults(request: web.Request, handler: Callable[[web.Request], 
         return await handler(request)
     drawn = request.app[STATE_KEY].faults.draw(provider, endpoint)
     if drawn.latency:
+        # The request is in the provider's hands before it is held, as with a real provider: a client that goes
+        # away meanwhile does not stop it from being carried out (aiohttp does not cancel the handler).
+        await request.read()
         await asyncio.sleep(drawn.latency)
     fault = drawn.fault
     if fault is None:

@@ -24,17 +24,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from treasury_app.domain.errors import TreasuryError
 from treasury_app.domain.estimate_drift import EstimateFigures, estimate_drift
-from treasury_app.domain.payout_lifecycle import IN_FLIGHT_STATUSES, PayoutStatus, can_transition
-from treasury_app.domain.payout_request import PayoutRequest, compose_payout, new_idempotency_key
+from treasury_app.domain.payout_lifecycle import (
+    IN_FLIGHT_STATUSES,
+    PayoutStatus,
+    can_transition,
+)
+from treasury_app.domain.payout_request import (
+    PayoutRequest,
+    compose_payout,
+    new_idempotency_key,
+)
 from treasury_app.domain.roles import Permission
 from treasury_app.ledger import Ledger, PayoutChanges, PayoutRecord, StaleRecordError
 from treasury_app.ledger.timestamps import utc_now
 from treasury_app.providers.errors import OrderAlreadyExistsError, ProviderError
-from treasury_app.providers.interface import Estimate, PayoutProvider, ProviderPayoutState
+from treasury_app.providers.interface import (
+    Estimate,
+    PayoutProvider,
+    ProviderPayoutState,
+)
 from treasury_app.security.audit_chain import payout_subject
 
 from . import audit
@@ -49,7 +62,6 @@ from .payout_outcomes import (
     follow,
     mark_refused,
     mark_unknown,
-    reason_of,
     record_provider_facts,
 )
 from .workflow_settings import WorkflowSettings
@@ -277,7 +289,16 @@ class PayoutWorkflow:
         key = payout.idempotency_key
         if provider.estimate_registers_order and payout.estimated_at is not None:
             key = new_idempotency_key()
-        return key, await provider.estimate(request_of(payout), key)
+        try:
+            return key, await provider.estimate(request_of(payout), key)
+        except OrderAlreadyExistsError as error:
+            # An earlier estimate registered the order but its answer was lost. Never executed (the payout was
+            # never claimed, and the provider shows nothing executed): estimate under a fresh key instead.
+            executed = error.state is not None and error.state.status in EXECUTED_STATES
+            if not provider.estimate_registers_order or executed:
+                raise
+            key = new_idempotency_key()
+            return key, await provider.estimate(request_of(payout), key)
 
     def _is_stale(self, payout: PayoutRecord) -> bool:
         return payout.estimated_at is None or self._clock() - payout.estimated_at > self.settings.estimate_max_age
@@ -286,7 +307,7 @@ class PayoutWorkflow:
         """Ask a stale estimate again; keep going when it moved within the tolerance, else stop for a new
         confirmation (raises `EstimateMovedError` with the payout back in estimated or awaiting_approval)."""
         key, estimate = await self._ask_estimate(payout)
-        confirmed = EstimateFigures(payout.estimated_fee or 0, payout.estimated_net or 0) \
+        confirmed = EstimateFigures(payout.estimated_fee or Decimal(0), payout.estimated_net or Decimal(0)) \
             if payout.estimated_at is not None else None
         fresh = EstimateFigures(estimate.fee, estimate.net_amount)
         moves = estimate_drift(confirmed, fresh, self.settings.fee_tolerance, payout.currency) if confirmed else ()
