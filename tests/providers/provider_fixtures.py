@@ -19,6 +19,16 @@ BTC_TESTNET_ADDRESS = "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx"
 DOGE_ADDRESS = "DH5yaieqoZN36fDVciNyRueRGvGLR3mr7L"
 TON_ADDRESS = "EQD4FPq-PRDieyQKkizFTRtSDyucUIqrj0v_zXJmqaDp6_0t"
 
+# One small payout per provider, as the workflow's compose takes it: the workflow, poller and reliability tests
+# all pay these.
+PAYOUT_FIELDS: dict[str, dict[str, Any]] = {
+    "cryptomus": {"provider": "cryptomus", "currency": "USDT", "network": "TRON", "address": TRON_ADDRESS,
+                  "amount": "10.5"},
+    "pay3": {"provider": "pay3", "currency": "BTC", "network": "BTC_TESTNET", "address": BTC_TESTNET_ADDRESS,
+             "amount": "0.001", "fee_mode": "from_amount"},
+}
+PROVIDER_NAMES = sorted(PAYOUT_FIELDS)
+
 # Short back-offs: a fault is met in a fraction of a second, not after the production delays. The timeouts stay
 # generous (a loaded CI machine must not turn a slow answer into a false failure); IMPATIENT is for the tests
 # that inject latency on purpose.

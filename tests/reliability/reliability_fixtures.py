@@ -17,7 +17,7 @@ from typing import Any
 
 from desk_fixtures import TestDesk, password_of
 from payout_driver import build_providers
-from provider_fixtures import BTC_TESTNET_ADDRESS, TRON_ADDRESS, Sandbox
+from provider_fixtures import PAYOUT_FIELDS, PROVIDER_NAMES, Sandbox
 
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.ledger import PayoutRecord
@@ -32,13 +32,8 @@ __all__ = ["DRIVER", "FIELDS", "PROVIDERS", "Driver", "WallClock", "approved_pay
            "executed", "only_executed", "start_driver", "true_status", "wait_until"]
 
 DRIVER = Path(__file__).resolve().with_name("payout_driver.py")
-FIELDS: dict[str, dict[str, Any]] = {
-    "cryptomus": {"provider": "cryptomus", "currency": "USDT", "network": "TRON", "address": TRON_ADDRESS,
-                  "amount": "10.5"},
-    "pay3": {"provider": "pay3", "currency": "BTC", "network": "BTC_TESTNET", "address": BTC_TESTNET_ADDRESS,
-             "amount": "0.001", "fee_mode": "from_amount"},
-}
-PROVIDERS = sorted(FIELDS)
+FIELDS = PAYOUT_FIELDS
+PROVIDERS = PROVIDER_NAMES
 # The endpoint that creates money movement: Cryptomus' create is the execution, Pay3 pays at execute.
 EXECUTE_ENDPOINT = {"cryptomus": "create", "pay3": "execute"}
 # Generous: a loaded two-core machine starts a Python process in about half a second.

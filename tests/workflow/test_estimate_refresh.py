@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from desk_fixtures import TestDesk
-from provider_fixtures import BTC_TESTNET_ADDRESS, TRON_ADDRESS
+from provider_fixtures import PAYOUT_FIELDS, PROVIDER_NAMES
 
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.ledger import PayoutChanges
@@ -19,13 +19,8 @@ from treasury_app.services.approvals import ApprovalRequiredError
 from treasury_app.services.payout_workflow import EstimateMovedError, PayoutWorkflow
 from treasury_app.services.workflow_settings import WorkflowSettings
 
-FIELDS: dict[str, dict[str, Any]] = {
-    "cryptomus": {"provider": "cryptomus", "currency": "USDT", "network": "TRON", "address": TRON_ADDRESS,
-                  "amount": "10.5"},
-    "pay3": {"provider": "pay3", "currency": "BTC", "network": "BTC_TESTNET", "address": BTC_TESTNET_ADDRESS,
-             "amount": "0.001", "fee_mode": "from_amount"},
-}
-PROVIDERS = sorted(FIELDS)
+FIELDS = PAYOUT_FIELDS
+PROVIDERS = PROVIDER_NAMES
 STALE = WorkflowSettings().estimate_max_age + timedelta(seconds=1)
 
 

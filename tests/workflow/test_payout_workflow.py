@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from desk_fixtures import TestDesk
-from provider_fixtures import BTC_TESTNET_ADDRESS, TRON_ADDRESS
+from provider_fixtures import PAYOUT_FIELDS, PROVIDER_NAMES
 
 from treasury_app.domain.errors import InvalidFieldError
 from treasury_app.domain.payout_lifecycle import PayoutStatus
@@ -16,15 +16,14 @@ from treasury_app.ledger import StaleRecordError
 from treasury_app.security.audit_chain import verify
 from treasury_app.services.approval_policies import ApprovalPolicies
 from treasury_app.services.approvals import ApprovalRequiredError, NotExecutableError
-from treasury_app.services.payout_workflow import AlreadySentError, PayoutWorkflow, request_of
+from treasury_app.services.payout_workflow import (
+    AlreadySentError,
+    PayoutWorkflow,
+    request_of,
+)
 
-FIELDS: dict[str, dict[str, Any]] = {
-    "cryptomus": {"provider": "cryptomus", "currency": "USDT", "network": "TRON", "address": TRON_ADDRESS,
-                      "amount": "10.5"},
-    "pay3": {"provider": "pay3", "currency": "BTC", "network": "BTC_TESTNET", "address": BTC_TESTNET_ADDRESS,
-                 "amount": "0.001", "fee_mode": "from_amount"},
-}
-PROVIDERS = sorted(FIELDS)
+FIELDS = PAYOUT_FIELDS
+PROVIDERS = PROVIDER_NAMES
 
 
 async def estimated(workflow: PayoutWorkflow, desk: TestDesk, provider: str, **overrides: Any) -> Any:

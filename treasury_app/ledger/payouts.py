@@ -189,9 +189,10 @@ class PayoutRepository:
                 raise DuplicateRecordError(f"a payout with idempotency key '{key}' is already in the ledger") from None
 
     def schedule_poll(self, payout_id: int, *, next_poll_at: datetime | None, poll_failures: int) -> PayoutRecord:
-        """The poller's back-off bookkeeping: when to ask next, and how many asks in a row failed. No event."""
-        changes = PayoutChanges(next_poll_at=next_poll_at, poll_failures=poll_failures)
-        return self.record_provider_update(payout_id, changes, actor="poller")
+        """One payout's back-off bookkeeping; see `schedule_polls` (no event, no version or `updated_at` move)."""
+        if not self.schedule_polls([(payout_id, next_poll_at, poll_failures)]):
+            raise PayoutNotFoundError(payout_id)
+        return self.get(payout_id)
 
     def _locked_row(self, payout_id: int) -> tuple[Any, ...]:
         """The stored row, read inside the write transaction (so nobody can change it before we write)."""
@@ -372,6 +373,30 @@ class PayoutRepository:
             "SELECT EXISTS (SELECT 1 FROM payouts WHERE address = ? AND network = ? AND status = ?)",
             (address, network.strip().upper(), PayoutStatus.COMPLETED.value),
         ))
+
+    # --- the poller's bookkeeping, a batch at a time -----------------------------------------------------------
+
+    def schedule_polls(self, schedules: Iterable[tuple[int, datetime | None, int]]) -> int:
+        """The poller's back-off for many payouts in ONE transaction; returns how many payouts were found.
+
+        Each item is (payout id, when to ask next or None, failed asks in a row). One commit for the batch: with
+        `synchronous=FULL` a commit per payout would make a cycle over thousands of payouts mostly fsyncs.
+        Bookkeeping, not a fact about the payout: no event, and neither `version` nor `updated_at` moves, so a
+        window's compare-and-set is not spoiled by a poll, and `updated_at` keeps saying when the payout last
+        changed (the poller's back-off grows with that age).
+        """
+        rows = [(None if at is None else format_timestamp(at), self._checked_failures(failures), payout_id)
+                for payout_id, at, failures in schedules]
+        if not rows:
+            return 0
+        with self._link.transaction():
+            cursor = self._link.executemany(
+                "UPDATE payouts SET next_poll_at = ?, poll_failures = ? WHERE id = ?", rows)
+        return cursor.rowcount
+
+    @staticmethod
+    def _checked_failures(value: int) -> int:
+        return int(PayoutChanges(poll_failures=value).column_values()["poll_failures"])
 
 
 # Statuses of payouts never sent, whose key no provider can have executed anything under.

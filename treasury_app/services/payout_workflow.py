@@ -40,7 +40,7 @@ from treasury_app.domain.payout_request import (
     new_idempotency_key,
 )
 from treasury_app.domain.roles import Permission
-from treasury_app.ledger import Ledger, PayoutChanges, PayoutRecord, StaleRecordError
+from treasury_app.ledger import Ledger, PayoutChanges, PayoutFilter, PayoutRecord, StaleRecordError
 from treasury_app.ledger.timestamps import utc_now
 from treasury_app.providers.errors import OrderAlreadyExistsError, ProviderError
 from treasury_app.providers.interface import (
@@ -82,6 +82,8 @@ ESTIMABLE = frozenset({PayoutStatus.DRAFT, PayoutStatus.ESTIMATED, PayoutStatus.
 EXECUTED_STATES = frozenset({PayoutStatus.PROCESSING, PayoutStatus.COMPLETED, PayoutStatus.FAILED,
                              PayoutStatus.CANCELLED})
 STATE_BATCH = 100
+# What start-up recovery settles: a request may have left, and nobody has recorded an answer.
+RECOVERABLE = (PayoutStatus.SUBMITTING, PayoutStatus.UNKNOWN)
 
 
 class NotEstimableError(TreasuryError):
@@ -258,8 +260,8 @@ class PayoutWorkflow:
         A provider that cannot be asked leaves its payouts as they are (the poller keeps trying); it does not
         stop the others' recovery.
         """
-        pending = [p for p in self._ledger.payouts.open_payouts()
-                   if p.status in (PayoutStatus.SUBMITTING, PayoutStatus.UNKNOWN)]
+        pending = [p for batch in self._ledger.payouts.iter_batches(PayoutFilter(statuses=RECOVERABLE))
+                   for p in batch]
         settled: list[PayoutRecord] = []
         for provider_name in sorted({p.provider for p in pending}):
             mine = [p for p in pending if p.provider == provider_name]
