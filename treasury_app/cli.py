@@ -1,6 +1,11 @@
 """The command-line face of Treasury Desk: the same services as the window, for people and for scripts.
 
-Exit codes: 0 done, 1 refused or failed (the message says why), 2 the command's words were wrong.
+Exit codes (`commands.exit_codes`):
+  0  done
+  1  refused by the app: validation, permission, policy, approval missing (any TreasuryError); nothing was sent
+  2  wrong usage: the command's words were wrong (click)
+  3  failed: the provider refused the payout, or it ended failed
+  4  unknown: the payout was sent but its outcome is not known yet; `treasury-app refresh` reconciles it
 """
 
 from __future__ import annotations
@@ -15,15 +20,17 @@ import click
 from treasury_app import __version__
 from treasury_app.app_paths import DATA_DIR_ENV, resolve_data_dir
 from treasury_app.commands.audit_commands import audit_group
+from treasury_app.commands.exit_codes import ExitCode
 from treasury_app.commands.operator_commands import operator_group
-from treasury_app.commands.payout_approval_commands import payout_group
+from treasury_app.commands.payout_commands import payout_group
 from treasury_app.commands.policy_commands import policy_group
 from treasury_app.commands.provider_commands import provider_group
+from treasury_app.commands.refresh_commands import refresh_command
 from treasury_app.domain.errors import TreasuryError
 from treasury_app.sandbox.command_line import sandbox_command
 from treasury_app.services.desk import Desk, LedgerOverview
 
-EXIT_REFUSED = 1
+EXIT_REFUSED = ExitCode.REFUSED
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -74,6 +81,7 @@ main.add_command(policy_group)
 main.add_command(audit_group)
 main.add_command(payout_group)
 main.add_command(provider_group)
+main.add_command(refresh_command)
 
 
 @main.group(cls=TreasuryGroup)

@@ -1,7 +1,4 @@
-"""`treasury-app payout approve|reject`: decide on a payout awaiting approval, authenticating as you do.
-
-The rest of the `payout` group (new, execute, show, list) arrives with the workflow service.
-"""
+"""`treasury-app payout approve|reject`: decide on a payout awaiting approval, authenticating as you do."""
 
 from __future__ import annotations
 
@@ -14,12 +11,7 @@ from .operator_commands import AS_HELP
 from .password_input import acting_password
 
 
-@click.group("payout")
-def payout_group() -> None:
-    """Payouts: approve or reject one awaiting approval."""
-
-
-@payout_group.command("approve")
+@click.command("approve")
 @click.argument("payout_id", metavar="ID", type=int)
 @click.option("--as", "acting_as", metavar="NAME", required=True, help=AS_HELP + " Needs the approver role.")
 @click.pass_context
@@ -31,7 +23,7 @@ def payout_approve(ctx: click.Context, payout_id: int, acting_as: str) -> None:
     click.echo(f"payout {payout_id} approved by {approval.operator}{expires}")
 
 
-@payout_group.command("reject")
+@click.command("reject")
 @click.argument("payout_id", metavar="ID", type=int)
 @click.option("--reason", required=True, help="Why: the initiator reads it.")
 @click.option("--as", "acting_as", metavar="NAME", required=True, help=AS_HELP + " Needs the approver role.")

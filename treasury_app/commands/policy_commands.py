@@ -13,7 +13,10 @@ from treasury_app.domain.money import format_amount
 from treasury_app.ledger import PolicyRecord
 from treasury_app.services.approval_policies import KEEP, ApprovalPolicies
 from treasury_app.services.operator_accounts import OperatorAccounts
-from treasury_app.services.workflow_settings import WorkflowSettings, save_workflow_settings
+from treasury_app.services.workflow_settings import (
+    WorkflowSettings,
+    save_workflow_settings,
+)
 
 from . import open_desk
 from .operator_commands import AS_HELP, sign_in

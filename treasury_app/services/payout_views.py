@@ -1,0 +1,61 @@
+"""What the faces show of payouts: one payout with its whole history, and pages of the payout table.
+
+Read-only; the window's detail panel and `treasury-app payout show|list` read the same values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from treasury_app.domain.approval_policy import PolicyDecision
+from treasury_app.domain.payout_lifecycle import PayoutStatus
+from treasury_app.ledger import (
+    ApprovalRecord,
+    AuditRow,
+    Ledger,
+    PayoutEvent,
+    PayoutFilter,
+    PayoutListing,
+    PayoutRecord,
+)
+from treasury_app.ledger.timestamps import utc_now
+from treasury_app.security.audit_chain import payout_subject
+
+from .approvals import Approvals
+
+# A command-line listing is read by a person: a page, not the whole ledger.
+DEFAULT_LISTING_LIMIT = 50
+MAX_LISTING_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class PayoutDetail:
+    """A payout, its status timeline, the decisions on it, its audit rows, and what the policy says of it."""
+
+    payout: PayoutRecord
+    events: tuple[PayoutEvent, ...]
+    approvals: tuple[ApprovalRecord, ...]
+    audit_rows: tuple[AuditRow, ...]
+    policy: PolicyDecision
+
+
+def payout_detail(ledger: Ledger, payout_id: int, *,
+                  clock: Callable[[], datetime] = utc_now) -> PayoutDetail:
+    """Everything recorded about one payout (`PayoutNotFoundError` if there is none)."""
+    payout = ledger.payouts.get(payout_id)
+    return PayoutDetail(
+        payout=payout,
+        events=tuple(ledger.payouts.events(payout.id)),
+        approvals=tuple(ledger.approvals.for_payout(payout.id)),
+        audit_rows=tuple(ledger.audit.rows_about(payout_subject(payout.id))),
+        policy=Approvals(ledger, clock=clock).policy_decision(payout),
+    )
+
+
+def payout_listing(ledger: Ledger, *, statuses: Iterable[PayoutStatus] = (), provider: str | None = None,
+                   currency: str | None = None, limit: int = DEFAULT_LISTING_LIMIT) -> list[PayoutListing]:
+    """The newest payouts matching the filter, at most `limit` of them."""
+    chosen = PayoutFilter(statuses=tuple(statuses), provider=provider, currency=currency)
+    return ledger.payouts.listing(chosen, limit=max(1, min(limit, MAX_LISTING_LIMIT)))
