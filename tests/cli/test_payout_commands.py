@@ -47,6 +47,8 @@ def test_new_prints_the_id_the_estimate_and_why_approval_is_needed(cli):
     assert out.startswith("payout 1: awaiting_approval")
     assert "SANDBOX" in out
     assert "1.000000 USDT" in out and "1501.000000 USDT" in out  # fee and total debited, exactly
+    # Every amount to the asset's places (USDT on TRON: 6), so that amount, fee, net and total line up.
+    assert "amount           1500.000000 USDT" in out and "to recipient     1500.000000 USDT" in out
     assert "1500 USDT is at or above the approval threshold of 1000 USDT" in out
     assert "treasury-app payout approve 1" in out
 
@@ -135,7 +137,7 @@ def test_execute_shows_what_will_happen_and_no_sends_nothing(cli, sandbox):
     assert result.exit_code == 1
     shown = result.stderr
     assert "About to send payout 1" in shown and "SANDBOX" in shown and TRON_ADDRESS in shown
-    assert "150 USDT" in shown and "1.000000 USDT" in shown and "151.000000 USDT" in shown
+    assert "150.000000 USDT" in shown and "1.000000 USDT" in shown and "151.000000 USDT" in shown
     assert "payout 1 was not sent" in shown
     assert sandbox.payouts() == []
     assert status_of(cli, 1) == "estimated"

@@ -16,6 +16,8 @@ from typing import Any
 import click
 
 from treasury_app.domain.approval_policy import PolicyDecision
+from treasury_app.domain.assets import find_asset
+from treasury_app.domain.errors import InvalidFieldError
 from treasury_app.domain.money import format_amount
 from treasury_app.ledger import ApprovalRecord, PayoutEvent, PayoutListing, PayoutRecord
 from treasury_app.services.payout_views import PayoutDetail
@@ -91,8 +93,18 @@ def listing_fields(row: PayoutListing) -> dict[str, Any]:
 # --- text ---------------------------------------------------------------------------------------------------
 
 
-def amount_text(amount: Decimal | None, currency: str) -> str:
-    return "-" if amount is None else f"{format_amount(amount)} {currency}"
+def amount_text(amount: Decimal | None, currency: str, places: int | None = None) -> str:
+    return "-" if amount is None else f"{format_amount(amount.normalize(), places)} {currency}"
+
+
+def payout_amount_text(payout: PayoutRecord, amount: Decimal | None) -> str:
+    """An amount of this payout's asset, to the asset's decimal places (1500.000000 USDT on TRON), so that a
+    fee, a net amount and a paid amount line up; a provider's extra digits are kept, never rounded away."""
+    try:
+        places: int | None = find_asset(payout.currency, payout.network).decimals
+    except InvalidFieldError:
+        places = None
+    return amount_text(amount, payout.currency, places)
 
 
 def time_text(moment: datetime | None) -> str:
@@ -116,7 +128,7 @@ def echo_request(payout: PayoutRecord) -> None:
     """What the payout pays, to whom: the fields an approval binds to."""
     echo_line("asset", f"{payout.currency} on {payout.network}")
     echo_line("address", payout.address)
-    echo_line("amount", amount_text(payout.amount, payout.currency))
+    echo_line("amount", payout_amount_text(payout, payout.amount))
     echo_line("fee paid", payout.fee_mode.value.replace("_", " "))
     for label, value in (("priority", payout.priority), ("memo", payout.memo), ("reference", payout.reference),
                          ("note", payout.note)):
@@ -128,9 +140,9 @@ def echo_estimate(payout: PayoutRecord) -> None:
     if payout.estimated_at is None:
         echo_line("estimate", "none yet")
         return
-    echo_line("fee", amount_text(payout.estimated_fee, payout.currency))
-    echo_line("to recipient", amount_text(payout.estimated_net, payout.currency))
-    echo_line("total debited", amount_text(payout.estimated_total, payout.currency))
+    echo_line("fee", payout_amount_text(payout, payout.estimated_fee))
+    echo_line("to recipient", payout_amount_text(payout, payout.estimated_net))
+    echo_line("total debited", payout_amount_text(payout, payout.estimated_total))
     echo_line("estimated at", time_text(payout.estimated_at))
     echo_line("warnings", "; ".join(payout.estimate_warnings) or "none")
 
@@ -151,7 +163,7 @@ def echo_outcome(payout: PayoutRecord) -> None:
         if value:
             echo_line(label, value)
     if payout.actual_amount is not None:
-        echo_line("paid amount", amount_text(payout.actual_amount, payout.currency))
+        echo_line("paid amount", payout_amount_text(payout, payout.actual_amount))
 
 
 def echo_detail(detail: PayoutDetail) -> None:

@@ -21,15 +21,21 @@ from treasury_app.ledger import Ledger, PayoutRecord
 from treasury_app.providers.kinds import PROVIDER_KINDS
 from treasury_app.services.approvals import Approvals, ExecutionClearance
 from treasury_app.services.operator_accounts import OperatorAccounts, SignedIn
-from treasury_app.services.payout_workflow import DEFINITE_REFUSALS, ESTIMABLE, PayoutWorkflow
-from treasury_app.services.provider_directory import ProviderConnection, ProviderDirectory
+from treasury_app.services.payout_workflow import (
+    DEFINITE_REFUSALS,
+    ESTIMABLE,
+    PayoutWorkflow,
+)
+from treasury_app.services.provider_directory import (
+    ProviderConnection,
+    ProviderDirectory,
+)
 from treasury_app.services.workflow_settings import WorkflowSettings
 
 from . import open_desk
 from .exit_codes import ExitCode, exit_code_for
 from .operator_commands import AS_HELP, sign_in
 from .payout_formatting import (
-    amount_text,
     connection_fields,
     connection_text,
     echo_estimate,
@@ -37,6 +43,7 @@ from .payout_formatting import (
     echo_line,
     echo_outcome,
     echo_request,
+    payout_amount_text,
     payout_fields,
     policy_fields,
     policy_text,
@@ -206,10 +213,10 @@ def _echo_confirmation(ledger: Ledger, payout: PayoutRecord, clearance: Executio
     line("provider", connection_text(connection, payout.provider))
     line("asset", f"{payout.currency} on {payout.network}")
     line("address", payout.address)
-    line("amount", amount_text(payout.amount, payout.currency))
-    line("fee", f"{amount_text(payout.estimated_fee, payout.currency)} ({payout.fee_mode.value.replace('_', ' ')})")
-    line("to recipient", amount_text(payout.estimated_net, payout.currency))
-    line("total debited", amount_text(payout.estimated_total, payout.currency))
+    line("amount", payout_amount_text(payout, payout.amount))
+    line("fee", f"{payout_amount_text(payout, payout.estimated_fee)} ({payout.fee_mode.value.replace('_', ' ')})")
+    line("to recipient", payout_amount_text(payout, payout.estimated_net))
+    line("total debited", payout_amount_text(payout, payout.estimated_total))
     if payout.estimate_warnings:
         line("warnings", "; ".join(payout.estimate_warnings))
     max_age = int(WorkflowSettings.from_ledger(ledger).estimate_max_age.total_seconds())
