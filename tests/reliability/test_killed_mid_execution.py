@@ -7,7 +7,9 @@ operators are prepared in the test process; the execution and the recovery run i
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,8 @@ from treasury_app.services.payout_workflow import PayoutWorkflow
 from treasury_app.services.provider_directory import SANDBOX_URL_ENV
 
 # Longer than any test runs: the request is still held at the provider when the process is killed.
-HELD_SECONDS = 20
+# Long enough that recovery runs while the provider still holds the request; short enough to wait out.
+HELD_SECONDS = 4
 
 
 @pytest.fixture
@@ -113,15 +116,23 @@ async def test_killed_while_the_provider_holds_the_request_before_committing(
         # The counted fault is gone from the board once the request has reached the provider, which holds it.
         wait_until(lambda: sandbox.control.get("/_sandbox/faults").json()["faults"] == [],
                    "the request to reach the provider", check=driver.ensure_running)
+        held_until = time.monotonic() + HELD_SECONDS
     finally:
         driver.kill()
     assert desk.ledger.payouts.get(payout.id).status is PayoutStatus.SUBMITTING
     assert executed(sandbox, provider) == []
 
-    await recover_and_check(restart, sandbox, desk, workflow, payout)
-    # The sandbox drops a held request whose client went away (it reads the body after the delay), so the
-    # provider held nothing: recovery sent it again, under the same key.
+    recovered = await recover_and_check(restart, sandbox, desk, workflow, payout)
+    # Recovery asked while the provider still held the request: nothing under the key yet, so it was sent
+    # again, under the same key.
     assert audit_actions(desk, payout)[-4:-1] == ["payout.claim_orphaned", "payout.resending", "payout.submitted"]
+    # The provider then carries out the request it held (its client long gone): a second order under the same
+    # key, which it refuses. Still exactly one provider payout, and the ledger's record unchanged.
+    settled = desk.ledger.payouts.get(payout.id)
+    await asyncio.sleep(max(0.0, held_until - time.monotonic()) + 1.0)
+    assert len(executed(sandbox)) == 1
+    assert only_executed(sandbox, payout)["id"] == recovered.provider_payout_id
+    assert await workflow.reconcile(payout.id) == settled
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
