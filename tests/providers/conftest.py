@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -20,9 +19,6 @@ from treasury_app.sandbox import (
     DEFAULT_CRYPTOMUS_PAYOUT_KEY,
     DEFAULT_PAY3_API_SECRET,
     DEFAULT_PAY3_CLIENT_ID,
-    ManualClock,
-    SandboxConfig,
-    start_in_background,
 )
 
 
@@ -32,16 +28,13 @@ def start_sandbox() -> Iterator[Any]:
     started: list[Sandbox] = []
 
     def start(**overrides: Any) -> Sandbox:
-        clock = ManualClock()
-        running = start_in_background(replace(SandboxConfig(port=0), **overrides), clock=clock)
-        box = Sandbox(running, clock, httpx.Client(base_url=running.base_url, timeout=10))
+        box = Sandbox.start(**overrides)
         started.append(box)
         return box
 
     yield start
     for box in started:
-        box.control.close()
-        box.running.stop()
+        box.stop()
 
 
 @pytest.fixture

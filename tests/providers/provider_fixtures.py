@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 
 from treasury_app.domain.payout_request import PayoutRequest, compose_payout
 from treasury_app.providers.http_transport import HttpSettings
-from treasury_app.sandbox import ManualClock, RunningSandbox
+from treasury_app.sandbox import (
+    ManualClock,
+    RunningSandbox,
+    SandboxConfig,
+    start_in_background,
+)
 
 TRON_ADDRESS = "TDD97yguPESTpcrJMqU6h2ozZbibv4Vaqm"
 TRON_ADDRESS_2 = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
@@ -45,6 +50,17 @@ class Sandbox:
     running: RunningSandbox
     clock: ManualClock
     control: httpx.Client
+
+    @classmethod
+    def start(cls, **overrides: Any) -> Sandbox:
+        """A sandbox on a free loopback port with its own manual clock; `overrides` change its config."""
+        clock = ManualClock()
+        running = start_in_background(replace(SandboxConfig(port=0), **overrides), clock=clock)
+        return cls(running, clock, httpx.Client(base_url=running.base_url, timeout=10))
+
+    def stop(self) -> None:
+        self.control.close()
+        self.running.stop()
 
     @property
     def base_url(self) -> str:

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 # The helper modules of the provider and service tests are reused, not copied.
@@ -22,7 +21,6 @@ from provider_fixtures import FAST, Sandbox
 from reliability_fixtures import Driver, WallClock, build_providers, start_driver
 
 from treasury_app.ledger import Ledger, open_ledger
-from treasury_app.sandbox import ManualClock, SandboxConfig, start_in_background
 from treasury_app.security.passwords import TEST_HASHING_ENV
 
 
@@ -33,12 +31,9 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def running_sandbox() -> Iterator[Sandbox]:
-    sandbox_clock = ManualClock()
-    running = start_in_background(SandboxConfig(port=0), clock=sandbox_clock)
-    box = Sandbox(running, sandbox_clock, httpx.Client(base_url=running.base_url, timeout=10))
+    box = Sandbox.start()
     yield box
-    box.control.close()
-    running.stop()
+    box.stop()
 
 
 @pytest.fixture

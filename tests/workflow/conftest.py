@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 # The helper modules of the provider and service tests are reused, not copied.
@@ -28,9 +27,6 @@ from treasury_app.sandbox import (
     DEFAULT_CRYPTOMUS_PAYOUT_KEY,
     DEFAULT_PAY3_API_SECRET,
     DEFAULT_PAY3_CLIENT_ID,
-    ManualClock,
-    SandboxConfig,
-    start_in_background,
 )
 from treasury_app.security.passwords import TEST_HASHING_ENV
 from treasury_app.services.payout_workflow import PayoutWorkflow
@@ -59,12 +55,9 @@ def desk(ledger: Ledger, clock: TestClock) -> TestDesk:
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    sandbox_clock = ManualClock()
-    running = start_in_background(SandboxConfig(port=0), clock=sandbox_clock)
-    box = Sandbox(running, sandbox_clock, httpx.Client(base_url=running.base_url, timeout=10))
+    box = Sandbox.start()
     yield box
-    box.control.close()
-    running.stop()
+    box.stop()
 
 
 @pytest.fixture
