@@ -71,8 +71,9 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
         with Desk.open(ctx.obj["data_dir"]) as desk:
             overview = desk.overview()
         echo_overview(overview)
-        click.echo("\nTry the providers without an account: treasury-app sandbox")
-        click.echo("Every command:                       treasury-app --help")
+        click.echo("\nTry it without an account: start the sandbox (treasury-app sandbox) in another terminal,")
+        click.echo("then compose a payout: treasury-app payout new --help (the README walks the whole flow).")
+        click.echo("Every command:            treasury-app --help")
 
 
 main.add_command(sandbox_command)

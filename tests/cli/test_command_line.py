@@ -73,6 +73,7 @@ def test_bare_command_shows_the_state_of_the_data_folder(tmp_path):
     result = run_app(data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Ledger:" in result.stdout and "Payouts:      0" in result.stdout
+    assert "treasury-app sandbox" in result.stdout and "treasury-app payout new" in result.stdout
 
 
 def test_ledger_check_passes_on_a_sound_file(tmp_path):
