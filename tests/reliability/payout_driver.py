@@ -7,10 +7,12 @@ never a mock; only the `checkpoint` test hook of `PayoutWorkflow` is used, to st
     payout_driver.py --ledger FILE --sandbox URL --operator NAME [options] execute ID
     payout_driver.py --ledger FILE --sandbox URL --operator NAME [--go FILE] [options] recover
     payout_driver.py --ledger FILE --sandbox URL --operator NAME --go PREFIX [options] wait-then-execute ID [ID …]
+    payout_driver.py --ledger FILE --sandbox URL --operator NAME --go PREFIX [options] wait-then-approve ID [ID …]
 
 The operator's password comes from the environment variable TREASURY_PASSWORD (never an argument).
 Markers (in --markers DIR, each file holding this process's id): `ready` once signed in, one per checkpoint
-step reached (`claimed`, `answered`), and for wait-then-execute `result-ID.json` per payout. At the step named
+step reached (`claimed`, `answered`), and for wait-then-execute and wait-then-approve `result-ID.json` per
+payout. At the step named
 by --stop-at the process writes its marker and then sleeps until it is killed. With --go, recover first waits
 for that file (started early, the restart after a kill costs no start-up time). Output: one JSON line on stdout.
 """
@@ -40,6 +42,7 @@ from treasury_app.sandbox import (
     DEFAULT_PAY3_API_SECRET,
     DEFAULT_PAY3_CLIENT_ID,
 )
+from treasury_app.services.approvals import Approvals
 from treasury_app.services.operator_accounts import OperatorAccounts, SignedIn
 from treasury_app.services.payout_workflow import PayoutWorkflow
 
@@ -110,6 +113,27 @@ async def wait_then_execute(workflow: PayoutWorkflow, acting: SignedIn, ids: lis
     return results
 
 
+def approve_one(ledger: Ledger, operator: str, payout_id: int) -> dict[str, Any]:
+    """Approve as `operator` (password typed in the same call, as the approver does); a refusal is reported."""
+    try:
+        Approvals(ledger).approve(payout_id, approver=operator, password=os.environ["TREASURY_PASSWORD"])
+    except TreasuryError as error:
+        return {"payout_id": payout_id, "outcome": "refused", "error": type(error).__name__, "message": str(error),
+                "record": record_fields(ledger.payouts.get(payout_id))}
+    return {"payout_id": payout_id, "outcome": "approved", "error": None, "message": None,
+            "record": record_fields(ledger.payouts.get(payout_id))}
+
+
+def wait_then_approve(ledger: Ledger, operator: str, ids: list[int], go: Path, markers: Path) -> list[dict[str, Any]]:
+    results = []
+    for payout_id in ids:
+        wait_for_file(Path(f"{go}-{payout_id}"))
+        result = approve_one(ledger, operator, payout_id)
+        write_marker(markers, f"result-{payout_id}.json", json.dumps(result))
+        results.append(result)
+    return results
+
+
 async def recover(workflow: PayoutWorkflow, ledger: Ledger) -> dict[str, Any]:
     """What the app does at start-up (recovery), then one reconcile of every payout still in flight."""
     recovered = await workflow.recover()
@@ -141,6 +165,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     raise SystemExit("wait-then-execute needs --go and --markers")
                 results = await wait_then_execute(workflow, acting, args.ids, ledger, Path(args.go), markers)
                 return {"action": "wait-then-execute", "pid": os.getpid(), "results": results}
+            if args.action == "wait-then-approve":
+                if args.go is None or markers is None:
+                    raise SystemExit("wait-then-approve needs --go and --markers")
+                results = wait_then_approve(ledger, args.operator, args.ids, Path(args.go), markers)
+                return {"action": "wait-then-approve", "pid": os.getpid(), "results": results}
             if args.go is not None:
                 wait_for_file(Path(args.go))
             return {"action": "recover", "pid": os.getpid(), **await recover(workflow, ledger)}
@@ -160,13 +189,13 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
                                        "recover: waits for the file GO")
     parser.add_argument("--read-timeout", type=float, default=5.0)
     parser.add_argument("--retry-backoff", type=float, default=0.01)
-    parser.add_argument("action", choices=("execute", "recover", "wait-then-execute"))
+    parser.add_argument("action", choices=("execute", "recover", "wait-then-execute", "wait-then-approve"))
     parser.add_argument("ids", nargs="*", type=int)
     args = parser.parse_args(argv)
     if args.action == "execute" and len(args.ids) != 1:
         parser.error("execute takes exactly one payout id")
-    if args.action == "wait-then-execute" and not args.ids:
-        parser.error("wait-then-execute takes one payout id or more")
+    if args.action in {"wait-then-execute", "wait-then-approve"} and not args.ids:
+        parser.error(f"{args.action} takes one payout id or more")
     if args.action == "recover" and args.ids:
         parser.error("recover takes no payout id")
     return args

@@ -49,6 +49,7 @@ class LedgerConnection:
         # recursive_triggers=False keeps SQLite's default; our triggers (full-text sync) never recurse.
         self.db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
         self._depth = 0
+        self._snapshot_depth = 0
 
     @classmethod
     def open(cls, path: Path, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> LedgerConnection:
@@ -87,6 +88,42 @@ class LedgerConnection:
     def in_transaction(self) -> bool:
         return self._depth > 0
 
+    @property
+    def reads_consistently(self) -> bool:
+        """Whether every read now sees one state of the file: inside a snapshot or a write transaction."""
+        return self._depth > 0 or self._snapshot_depth > 0
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every read in the block sees the file as it was at the block's first read (WAL read transaction).
+
+        A check that compares several tables (a payout, its approvals, the audit rows that vouch for them) must
+        read them from one state: read by separate statements, another process's commit in between makes a
+        consistent ledger look forged. Inside a write transaction the write lock already gives that, so the
+        block simply joins it. Writes are refused inside a snapshot: a read transaction that tries to become a
+        writer fails with SQLITE_BUSY_SNAPSHOT as soon as anyone else committed since it began.
+        """
+        if self.reads_consistently:
+            self._snapshot_depth += 1
+            try:
+                yield
+            finally:
+                self._snapshot_depth -= 1
+            return
+        if self.conn.in_transaction:
+            raise RuntimeError("a transaction was opened outside LedgerConnection.snapshot()")
+        with typed_errors(self.path):
+            self.conn.execute("BEGIN DEFERRED")
+        self._snapshot_depth = 1
+        try:
+            yield
+        finally:
+            self._snapshot_depth = 0
+            # Nothing was written, so COMMIT and ROLLBACK are the same; ROLLBACK cannot fail for lack of a lock.
+            if self.conn.in_transaction:
+                with suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All or nothing: COMMIT when the block ends normally, ROLLBACK on any exception.
@@ -99,6 +136,8 @@ class LedgerConnection:
         if self._depth:
             yield from self._nested()
             return
+        if self._snapshot_depth:
+            raise RuntimeError("ledger writes cannot run inside a read snapshot; end the snapshot first")
         if self.conn.in_transaction:
             raise RuntimeError("a transaction was opened outside LedgerConnection.transaction()")
         with typed_errors(self.path):

@@ -46,6 +46,17 @@ class Ledger:
         """Whether a transaction of this ledger is open (its writes are not yet visible to other processes)."""
         return self._link.in_transaction
 
+    @property
+    def reads_consistently(self) -> bool:
+        """Whether reads now come from one state of the file (a snapshot, or a write transaction)."""
+        return self._link.reads_consistently
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads from one state of the file, for checks that compare several tables; no writes inside."""
+        with self._link.snapshot():
+            yield
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Several repository writes as one commit, e.g. a status change and its audit row."""

@@ -180,7 +180,17 @@ class _Findings:
 
 
 def verify(ledger: Ledger) -> VerifyReport:
-    """Walk the chain in order, then check every payout and approval against its last audited digest."""
+    """Walk the chain in order, then check every payout and approval against its last audited digest.
+
+    All from one snapshot of the ledger: the walk reads the chain, the payouts and the approvals by many
+    statements, and a transition committed by another process between them would otherwise show as a payout
+    that differs from its last audited row.
+    """
+    with ledger.snapshot():
+        return _verify(ledger)
+
+
+def _verify(ledger: Ledger) -> VerifyReport:
     findings = _Findings()
     # Last audited digest (as bytes, to keep a large ledger's walk small) and the row that recorded it.
     payouts: dict[int, tuple[int, bytes]] = {}

@@ -36,7 +36,7 @@ from treasury_app.security.errors import PermissionDeniedError
 
 from . import audit
 from .approval_policies import ApprovalPolicies
-from .audit import AuditAction, audited_transition, ensure_untampered
+from .audit import AuditAction, audited_transition, ensure_untampered, untampered_payout
 from .operator_accounts import OperatorAccounts, SignedIn, require_permission
 
 Clock = Callable[[], datetime]
@@ -123,17 +123,19 @@ class Approvals:
     def policy_decision(self, payout: PayoutRecord) -> PolicyDecision:
         """The decision for a stored payout, counting only payouts created before it (so it never changes
         because of later ones)."""
-        volumes = self.daily_volumes(payout.currency, payout.created_by, day_of=payout.created_at,
-                                     before=payout.created_at)
-        return decide(self._policies.get(payout.currency), self._facts(
-            payout.currency, payout.network, payout.address, payout.amount, payout.created_by, volumes))
+        with self._ledger.snapshot():
+            volumes = self.daily_volumes(payout.currency, payout.created_by, day_of=payout.created_at,
+                                         before=payout.created_at)
+            return decide(self._policies.get(payout.currency), self._facts(
+                payout.currency, payout.network, payout.address, payout.amount, payout.created_by, volumes))
 
     def decision_for_request(self, request: PayoutRequest, *, initiator: str) -> PolicyDecision:
         """The decision for a payout about to be composed now (to show before it is saved)."""
         currency = request.asset.currency
-        volumes = self.daily_volumes(currency, initiator, day_of=self._clock())
-        return decide(self._policies.get(currency), self._facts(
-            currency, request.asset.network.code, request.address, request.amount, initiator, volumes))
+        with self._ledger.snapshot():
+            volumes = self.daily_volumes(currency, initiator, day_of=self._clock())
+            return decide(self._policies.get(currency), self._facts(
+                currency, request.asset.network.code, request.address, request.amount, initiator, volumes))
 
     def _facts(self, currency: str, network: str, address: str, amount: Decimal, initiator: str,
                volumes: DailyVolumes) -> PayoutFacts:
@@ -215,9 +217,13 @@ class Approvals:
     def ensure_executable(self, payout: PayoutRecord | int) -> ExecutionClearance:
         """Raise unless this payout may be executed now: untampered, not refused by policy, and either needing
         no approval or holding a valid one. The payout is re-read: a caller's copy may be out of date."""
-        current = self._ledger.payouts.get(payout if isinstance(payout, int) else payout.id)
-        approvals = self._ledger.approvals.for_payout(current.id)
-        ensure_untampered(self._ledger, current, approvals)
+        # One snapshot for every read below: another process committing a transition between two of them
+        # would otherwise make this payout look forged, or the policy judge a state that never existed.
+        with self._ledger.snapshot():
+            return self._clearance(payout if isinstance(payout, int) else payout.id)
+
+    def _clearance(self, payout_id: int) -> ExecutionClearance:
+        current, approvals = untampered_payout(self._ledger, payout_id)
         # A payout awaiting approval is reported below as needing one, which tells the person what to do.
         awaiting = current.status is PayoutStatus.AWAITING_APPROVAL
         if not awaiting and not can_transition(current.status, PayoutStatus.SUBMITTING):

@@ -107,12 +107,26 @@ def audited_transition(ledger: Ledger, payout_id: int, target: PayoutStatus, *, 
     return after
 
 
+def untampered_payout(ledger: Ledger, payout_id: int) -> tuple[PayoutRecord, list[ApprovalRecord]]:
+    """The payout and its approvals, read from one snapshot and checked against the audit trail."""
+    with ledger.snapshot():
+        payout = ledger.payouts.get(payout_id)
+        approvals = ledger.approvals.for_payout(payout_id)
+        ensure_untampered(ledger, payout, approvals)
+    return payout, approvals
+
+
 def ensure_untampered(ledger: Ledger, payout: PayoutRecord, approvals: Iterable[ApprovalRecord] = ()) -> None:
     """Raise `TamperedRecordError` unless the payout and these approvals match their last audited digests.
 
     A quick check on the rows about this payout (their own hashes included); `security.audit_chain.verify` is
-    the full walk of the chain.
+    the full walk of the chain. The payout, the approvals and the rows must come from one state of the ledger
+    (a snapshot or a write transaction, in which the caller also read `payout` and `approvals`): a status change
+    committed by another process between two separate reads would look exactly like a forged record.
     """
+    if not ledger.reads_consistently:
+        raise RuntimeError("ensure_untampered must read inside ledger.snapshot() or ledger.transaction(), "
+                           "together with the payout and approvals it is given")
     subject = payout_subject(payout.id)
     rows = ledger.audit.rows_about(subject)
     for row in rows:

@@ -45,7 +45,8 @@ class Desk:
         self.close()
 
     def overview(self) -> LedgerOverview:
-        counts = {status: self.ledger.payouts.count(PayoutFilter(statuses=(status,))) for status in PayoutStatus}
+        with self.ledger.snapshot():  # one state of the file: the counts add up to one total
+            counts = {status: self.ledger.payouts.count(PayoutFilter(statuses=(status,))) for status in PayoutStatus}
         return LedgerOverview(
             data_dir=self.data_dir,
             ledger_file=self.ledger.path,

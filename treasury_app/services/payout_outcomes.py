@@ -97,14 +97,15 @@ def mark_refused(ledger: Ledger, payout: PayoutRecord, actor: str, error: BaseEx
 
 
 def mark_unknown(ledger: Ledger, payout: PayoutRecord, actor: str, error: BaseException | None, clock: audit.Clock,
-                 *, reason: str | None = None, action: WorkflowAction = WorkflowAction.OUTCOME_UNKNOWN) -> PayoutRecord:
+                 *, reason: str | None = None, action: WorkflowAction = WorkflowAction.OUTCOME_UNKNOWN,
+                 expected_version: int | None = None) -> PayoutRecord:
     why = reason or reason_of(error)
     detail: dict[str, Any] = {"reason": why}
     if error is not None:
         detail["error"] = type(error).__name__
     return audit.audited_transition(
         ledger, payout.id, PayoutStatus.UNKNOWN, operator=actor, action=action, expected_status=payout.status,
-        changes=PayoutChanges(failure_reason=why), detail=detail, clock=clock)
+        expected_version=expected_version, changes=PayoutChanges(failure_reason=why), detail=detail, clock=clock)
 
 
 def reason_of(error: BaseException | None) -> str:
@@ -127,8 +128,12 @@ def claim_is_orphaned(ledger: Ledger, payout: PayoutRecord, grace: timedelta, no
     A claim by a live process (another window, mid-request) must be left to it: it will record the answer.
     Taking it over anyway would still not pay twice (the resend carries the same key), but it would race.
     """
-    claim = next((e for e in reversed(ledger.payouts.events(payout.id)) if e.to_status is PayoutStatus.SUBMITTING),
-                 None)
+    with ledger.snapshot():  # the payout and its events as one state: a claim made meanwhile is not missed
+        current = ledger.payouts.get(payout.id)
+        events = ledger.payouts.events(payout.id)
+    if current.version != payout.version:
+        return False  # it moved since the caller read it (a new claim, an answer): nothing to take over
+    claim = next((e for e in reversed(events) if e.to_status is PayoutStatus.SUBMITTING), None)
     if claim is None:
         return True
     if now - claim.at >= grace:

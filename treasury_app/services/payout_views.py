@@ -43,15 +43,17 @@ class PayoutDetail:
 
 def payout_detail(ledger: Ledger, payout_id: int, *,
                   clock: Callable[[], datetime] = utc_now) -> PayoutDetail:
-    """Everything recorded about one payout (`PayoutNotFoundError` if there is none)."""
-    payout = ledger.payouts.get(payout_id)
-    return PayoutDetail(
-        payout=payout,
-        events=tuple(ledger.payouts.events(payout.id)),
-        approvals=tuple(ledger.approvals.for_payout(payout.id)),
-        audit_rows=tuple(ledger.audit.rows_about(payout_subject(payout.id))),
-        policy=Approvals(ledger, clock=clock).policy_decision(payout),
-    )
+    """Everything recorded about one payout (`PayoutNotFoundError` if there is none), from one snapshot, so
+    that the status, the timeline and the audit rows shown together agree with each other."""
+    with ledger.snapshot():
+        payout = ledger.payouts.get(payout_id)
+        return PayoutDetail(
+            payout=payout,
+            events=tuple(ledger.payouts.events(payout.id)),
+            approvals=tuple(ledger.approvals.for_payout(payout.id)),
+            audit_rows=tuple(ledger.audit.rows_about(payout_subject(payout.id))),
+            policy=Approvals(ledger, clock=clock).policy_decision(payout),
+        )
 
 
 def payout_listing(ledger: Ledger, *, statuses: Iterable[PayoutStatus] = (), provider: str | None = None,

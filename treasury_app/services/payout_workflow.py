@@ -239,9 +239,10 @@ class PayoutWorkflow:
             if payout.status is PayoutStatus.SUBMITTING:
                 if not claim_is_orphaned(self._ledger, payout, self.settings.claim_grace, self._clock()):
                     return payout  # a live process is sending it and will record the answer
+                # At the version the orphan check read: a claim taken over by another process meanwhile wins.
                 payout = mark_unknown(self._ledger, payout, actor, None, self._clock,
                                       reason="the app stopped while sending this payout",
-                                      action=WorkflowAction.CLAIM_ORPHANED)
+                                      action=WorkflowAction.CLAIM_ORPHANED, expected_version=payout.version)
             return await self._resend(payout, actor, seen)
         except StaleRecordError:
             return self._ledger.payouts.get(payout.id)
@@ -370,7 +371,9 @@ class PayoutWorkflow:
     async def _resend(self, payout: PayoutRecord, actor: str, seen: str) -> PayoutRecord:
         """Send an `unknown` payout again under its own key, once the provider was seen to hold nothing
         executed under it. Its approval was checked when it was first claimed; its records must be untampered."""
-        audit.ensure_untampered(self._ledger, payout, self._ledger.approvals.for_payout(payout.id))
+        current, _ = audit.untampered_payout(self._ledger, payout.id)
+        if current.version != payout.version:
+            raise StaleRecordError(f"payout {payout.id} changed while it was being reconciled; read it again")
         provider = self._provider(payout.provider)
         claimed = audit.audited_transition(
             self._ledger, payout.id, PayoutStatus.SUBMITTING, operator=actor, action=WorkflowAction.RESENDING,
