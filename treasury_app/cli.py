@@ -19,6 +19,7 @@ import click
 
 from treasury_app import __version__
 from treasury_app.app_paths import DATA_DIR_ENV, resolve_data_dir
+from treasury_app.commands import DATA_DIR_KEY, open_desk
 from treasury_app.commands.audit_commands import audit_group
 from treasury_app.commands.exit_codes import ExitCode
 from treasury_app.commands.operator_commands import operator_group
@@ -28,7 +29,7 @@ from treasury_app.commands.provider_commands import provider_group
 from treasury_app.commands.refresh_commands import refresh_command
 from treasury_app.domain.errors import TreasuryError
 from treasury_app.sandbox.command_line import sandbox_command
-from treasury_app.services.desk import Desk, LedgerOverview
+from treasury_app.services.desk import LedgerOverview
 
 EXIT_REFUSED = ExitCode.REFUSED
 
@@ -44,10 +45,6 @@ class TreasuryGroup(click.Group):
         except TreasuryError as error:
             click.echo(f"Error: {error}", err=True)
             ctx.exit(EXIT_REFUSED)
-
-
-def data_dir_of(ctx: click.Context) -> Path:
-    return ctx.find_root().obj["data_dir"]
 
 
 @click.group(cls=TreasuryGroup, invoke_without_command=True, context_settings=CONTEXT_SETTINGS)
@@ -66,9 +63,9 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
     Run without a command to see the state of the data folder.
     """
     ctx.ensure_object(dict)
-    ctx.obj["data_dir"] = resolve_data_dir(data_dir)
+    ctx.obj[DATA_DIR_KEY] = resolve_data_dir(data_dir)
     if ctx.invoked_subcommand is None:
-        with Desk.open(ctx.obj["data_dir"]) as desk:
+        with open_desk(ctx) as desk:
             overview = desk.overview()
         echo_overview(overview)
         click.echo("\nTry it without an account: start the sandbox (treasury-app sandbox) in another terminal,")
@@ -95,7 +92,7 @@ def ledger() -> None:
 @click.pass_context
 def ledger_info(ctx: click.Context, as_json: bool) -> None:
     """Where the ledger is, its schema version, and how many payouts it holds by status."""
-    with Desk.open(data_dir_of(ctx)) as desk:
+    with open_desk(ctx) as desk:
         overview = desk.overview()
     if as_json:
         click.echo(json.dumps(overview_as_dict(overview), indent=2))
@@ -107,7 +104,7 @@ def ledger_info(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def ledger_check(ctx: click.Context) -> None:
     """Ask SQLite to check the whole ledger file; exit 1 if it finds a problem."""
-    with Desk.open(data_dir_of(ctx)) as desk:
+    with open_desk(ctx) as desk:
         problems = desk.check_ledger()
         path = desk.ledger.path
     if problems:

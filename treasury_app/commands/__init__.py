@@ -1,17 +1,24 @@
 """Command groups of `treasury-app` kept out of `cli.py` so that each stays short; `cli.py` registers them.
 
-Each command opens the desk, calls one service, and prints; nothing here decides anything.
+Each command opens the desk, calls one service, and prints; nothing here decides anything. What every command
+needs from the root group (the data folder it resolved) is read here, so that nothing imports `cli.py` back.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
 from treasury_app.services.desk import Desk
 
+# The key under which the root group leaves the resolved data folder in the click context.
+DATA_DIR_KEY = "data_dir"
+
+
+def data_dir_of(ctx: click.Context) -> Path:
+    return ctx.find_root().obj[DATA_DIR_KEY]
+
 
 def open_desk(ctx: click.Context) -> Desk:
-    # Imported when a command runs: cli.py imports these modules to register them.
-    from treasury_app.cli import data_dir_of
-
     return Desk.open(data_dir_of(ctx))
