@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from commit_trace import commits_of
 from desk_fixtures import TestDesk
 from provider_fixtures import PAYOUT_FIELDS, PROVIDER_NAMES
 
@@ -180,3 +181,17 @@ async def test_execute_inside_a_ledger_transaction_is_refused_and_sends_nothing(
             await workflow.execute(desk.sign_in("alice"), payout.id)
     assert sandbox.payouts("cryptomus") == []
     assert desk.ledger.payouts.get(payout.id).status is PayoutStatus.ESTIMATED
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_the_claim_is_fsynced_and_the_providers_answer_is_not(workflow, desk, sandbox, provider):
+    payout = await estimated(workflow, desk, provider)
+    with commits_of(desk.ledger) as commits:
+        await workflow.execute(desk.sign_in("alice"), payout.id)
+    def commits_recording(action: str) -> list[str]:
+        return [level for level, sql in commits if any("INSERT INTO audit_log" in s and f"'{action}'" in s
+                                                        for s in sql)]
+
+    claims, answers = commits_recording("payout.submitting"), commits_recording("payout.submitted")
+    assert claims == ["FULL"]  # the key is on disk before the request leaves
+    assert answers == ["NORMAL"]  # what the provider said can be asked again by the key

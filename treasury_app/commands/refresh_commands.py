@@ -81,6 +81,8 @@ async def _watch(ledger: Ledger, as_json: bool) -> bool:
     # Everything made at start-up lives as long as the watch: keep it out of the cyclic garbage collector,
     # whose full passes over it otherwise stall the loop for 30-70 ms (tests/benchmarks/polling.py --gc-freeze).
     gc.freeze()
+    # Nor may a WAL checkpoint's fsync run in a commit on the loop's thread.
+    ledger.checkpoint_in_background()
     async with ProviderDirectory(ledger.settings) as directory:
         poller = _poller(ledger, directory)
         unsubscribe = poller.subscribe(lambda change: _echo_change(change, as_json))

@@ -34,6 +34,13 @@ BUSY_RETRY_PAUSES_S = (0.05, 0.25)
 
 Params = Sequence[Any] | dict[str, Any]
 
+# FULL: in WAL mode, NORMAL may lose the last commits on a power cut. A payout's idempotency key is committed
+# right before its request leaves; losing that row after the provider got the request is how a payout gets sent
+# twice. FAST_SYNC only for what can be asked again (see `transaction`).
+DURABLE_SYNC = "FULL"
+FAST_SYNC = "NORMAL"
+_SYNC_LEVELS = {"OFF": 0, "NORMAL": 1, "FULL": 2, "EXTRA": 3}
+
 _BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 _NOT_A_LEDGER_CODES = {sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT}
 _CANNOT_OPEN_CODES = {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_AUTH}
@@ -74,10 +81,8 @@ class LedgerConnection:
             # WAL is what lets the window read while a payout is written; without it, refuse loudly.
             raise LedgerFileError(self.path, f"cannot use write-ahead logging here (SQLite chose '{mode}')")
         self.run_pragma("PRAGMA foreign_keys = ON")
-        # FULL: in WAL mode, NORMAL may lose the last commits on a power cut. A payout's idempotency key is
-        # committed right before its request leaves; losing that row after the provider got the request is
-        # how a payout gets sent twice.
-        self.run_pragma("PRAGMA synchronous = FULL")
+        # Durable by default (DURABLE_SYNC says why); `transaction(durable=False)` relaxes one commit at a time.
+        self.run_pragma(f"PRAGMA synchronous = {DURABLE_SYNC}")
         if self.run_pragma("PRAGMA foreign_keys") != 1:
             raise LedgerFileError(self.path, "this SQLite library cannot enforce foreign keys")
 
@@ -125,35 +130,54 @@ class LedgerConnection:
                     self.conn.execute("ROLLBACK")
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self, *, durable: bool = True) -> Iterator[None]:
         """All or nothing: COMMIT when the block ends normally, ROLLBACK on any exception.
 
         `BEGIN IMMEDIATE` takes the write lock up front. A deferred transaction that reads and then writes has
         to upgrade its lock, and two of those waiting on each other is the classic SQLite "database is locked"
         deadlock. Nested use joins the outer transaction through a savepoint, so services can put several
         repository writes (a status change and its audit row) into one commit.
+
+        `durable=False` is for commits that only record what the providers can be asked again (the poller's
+        back-off bookkeeping, a status a provider reported): committed with `synchronous=NORMAL`, they skip the
+        fsync, which on a busy disk can hold the event loop for a quarter of a second. In WAL mode such a commit
+        is still atomic and survives the app crashing; only a power cut or an OS crash may lose it (the poller
+        then asks again), and the next durable commit's fsync of the log makes it durable too. Everything a
+        person did, and above all the claim that carries an idempotency key before its request leaves, stays
+        durable: the default. The outermost transaction decides for everything nested in it.
         """
-        if self._depth:
+        if self._depth:  # joins the outer transaction, whose commit (and its durability) is the one that counts
             yield from self._nested()
             return
         if self._snapshot_depth:
             raise RuntimeError("ledger writes cannot run inside a read snapshot; end the snapshot first")
         if self.conn.in_transaction:
             raise RuntimeError("a transaction was opened outside LedgerConnection.transaction()")
-        with typed_errors(self.path):
-            self._retry_while_busy(lambda: self.conn.execute("BEGIN IMMEDIATE"))
-        self._depth = 1
+        if not durable:
+            self.conn.execute(f"PRAGMA synchronous = {FAST_SYNC}")  # a connection flag: no lock, cannot be busy
         try:
-            yield
-            self._retry_while_busy(lambda: self.conn.execute("COMMIT"))
-        except BaseException as error:
-            self._rollback()
-            typed = translate_error(error, self.path) if isinstance(error, sqlite3.Error) else None
-            if typed is None:
-                raise
-            raise typed from error
+            with typed_errors(self.path):
+                self._retry_while_busy(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+            self._depth = 1
+            try:
+                yield
+                self._retry_while_busy(lambda: self.conn.execute("COMMIT"))
+            except BaseException as error:
+                self._rollback()
+                typed = translate_error(error, self.path) if isinstance(error, sqlite3.Error) else None
+                if typed is None:
+                    raise
+                raise typed from error
+            finally:
+                self._depth = 0
         finally:
-            self._depth = 0
+            if not durable:
+                self.conn.execute(f"PRAGMA synchronous = {DURABLE_SYNC}")
+
+    @property
+    def commits_durably(self) -> bool:
+        """Whether a commit now would be fsynced (`synchronous=FULL`): a test's window into the setting."""
+        return self.conn.execute("PRAGMA synchronous").fetchone()[0] == _SYNC_LEVELS[DURABLE_SYNC]
 
     def _nested(self) -> Iterator[None]:
         name = f"ledger_nested_{self._depth}"

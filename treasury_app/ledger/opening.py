@@ -11,6 +11,7 @@ from types import TracebackType
 from .address_book import AddressBookRepository
 from .approvals import ApprovalRepository
 from .audit_log import AuditLogRepository
+from .checkpoints import DEFAULT_INTERVAL_SECONDS, BackgroundCheckpoints
 from .connection import DEFAULT_BUSY_TIMEOUT_MS, LedgerConnection
 from .migrations import file_version, migrate, refuse_unknown_file
 from .operators import OperatorRepository
@@ -25,6 +26,7 @@ class Ledger:
 
     def __init__(self, link: LedgerConnection, clock: Callable[[], datetime]) -> None:
         self._link = link
+        self._checkpoints: BackgroundCheckpoints | None = None
         self.payouts = PayoutRepository(link, clock)
         self.settings = SettingsRepository(link, clock)
         self.policies = PolicyRepository(link, clock)
@@ -58,9 +60,11 @@ class Ledger:
             yield
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Several repository writes as one commit, e.g. a status change and its audit row."""
-        with self._link.transaction():
+    def transaction(self, *, durable: bool = True) -> Iterator[None]:
+        """Several repository writes as one commit, e.g. a status change and its audit row.
+
+        `durable=False` only for records the providers can be asked again: see `LedgerConnection.transaction`."""
+        with self._link.transaction(durable=durable):
             yield
 
     def integrity_check(self) -> list[str]:
@@ -71,7 +75,18 @@ class Ledger:
             problems.append(f"row {row['rowid']} of {row['table']} refers to a missing row of {row['parent']}")
         return problems
 
+    def checkpoint_in_background(self, *, interval: float = DEFAULT_INTERVAL_SECONDS) -> BackgroundCheckpoints:
+        """Move WAL checkpoints off this connection's thread (the event loop's, in a long-running process) to a
+        thread of their own, until `close()`. Short commands keep SQLite's automatic checkpoints."""
+        if self._checkpoints is None:
+            self._link.run_pragma("PRAGMA wal_autocheckpoint = 0")
+            self._checkpoints = BackgroundCheckpoints(self.path, interval=interval)
+        return self._checkpoints
+
     def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.stop()
+            self._checkpoints = None
         self._link.close()
 
     def __enter__(self) -> Ledger:

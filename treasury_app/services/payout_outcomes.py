@@ -70,11 +70,14 @@ def follow(ledger: Ledger, payout: PayoutRecord, state: ProviderPayoutState, act
                             tx_hash=state.tx_hash, actual_amount=state.paid_amount,
                             failure_reason=state.failure_reason)
     # Compared on the status, not the version: the poller's bookkeeping may bump the version meanwhile.
-    return audit.audited_transition(
-        ledger, payout.id, state.status, operator=actor, action=action, expected_status=payout.status,
-        changes=changes, detail={"provider_status": state.provider_status,
-                                 "provider_payout_id": state.provider_payout_id},
-        clock=clock)
+    # Not durable (no fsync on the event loop's thread): what the provider said can always be asked again by
+    # the key, and a lost record leaves the payout in flight, where the poller or recovery reads it anew.
+    with ledger.transaction(durable=False):
+        return audit.audited_transition(
+            ledger, payout.id, state.status, operator=actor, action=action, expected_status=payout.status,
+            changes=changes, detail={"provider_status": state.provider_status,
+                                     "provider_payout_id": state.provider_payout_id},
+            clock=clock)
 
 
 def record_provider_facts(ledger: Ledger, payout: PayoutRecord, state: ProviderPayoutState,
@@ -85,7 +88,9 @@ def record_provider_facts(ledger: Ledger, payout: PayoutRecord, state: ProviderP
         provider_payout_id=state.provider_payout_id or payout.provider_payout_id,
         tx_hash=state.tx_hash or payout.tx_hash,
         failure_reason=state.failure_reason)
-    return ledger.payouts.record_provider_update(payout.id, changes, actor=actor, expected_version=payout.version)
+    with ledger.transaction(durable=False):  # as in `follow`: the provider can be asked again
+        return ledger.payouts.record_provider_update(payout.id, changes, actor=actor,
+                                                     expected_version=payout.version)
 
 
 def mark_refused(ledger: Ledger, payout: PayoutRecord, actor: str, error: BaseException,
