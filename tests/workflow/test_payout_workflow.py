@@ -180,3 +180,15 @@ async def test_execute_inside_a_ledger_transaction_is_refused_and_sends_nothing(
             await workflow.execute(desk.sign_in("alice"), payout.id)
     assert sandbox.payouts("cryptomus") == []
     assert desk.ledger.payouts.get(payout.id).status is PayoutStatus.ESTIMATED
+
+
+async def test_an_unknown_payout_is_never_cleared_for_execution_only_reconciled(workflow, desk, sandbox):
+    payout = await estimated(workflow, desk, "pay3")
+    sandbox.add_faults("pay3:execute:500")
+    unknown = await workflow.execute(desk.sign_in("alice"), payout.id)
+    assert unknown.status is PayoutStatus.UNKNOWN
+    # Even read at the last moment (as execute's final check does), unknown is refused: another window's
+    # execute that lost its answer between our first read and that check cannot be resent blind.
+    with pytest.raises(NotExecutableError, match="may have been sent already"):
+        desk.approvals.ensure_executable(payout.id)
+    assert [p["executed"] for p in sandbox.payouts("pay3")] == [False]
