@@ -16,10 +16,6 @@ from treasury_app.cli import main
 from treasury_app.commands.password_input import PASSWORD_ENV
 from treasury_app.services.provider_directory import SANDBOX_URL_ENV
 
-# Every payout the sandbox makes ends paid: a test that wants a failure says so (a fault, a switch, an outcome).
-SURE_OUTCOMES: dict[str, Any] = {"cryptomus_fail_share": 0, "cryptomus_system_fail_share": 0, "pay3_fail_share": 0}
-
-
 @dataclass
 class CommandLine:
     """`treasury-app --data-dir DIR …` in this process; `--as NAME` signs in with NAME's password."""
