@@ -8,8 +8,8 @@ from typing import Any
 
 from click.testing import Result
 from desk_fixtures import TRON_ADDRESS
-from payout_cli_runner import CommandLine, closed_port_url
-from provider_fixtures import Sandbox
+from payout_cli_runner import CommandLine
+from provider_fixtures import Sandbox, closed_port_url
 
 from treasury_app.ledger import open_ledger
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from desk_fixtures import TRON_ADDRESS
-from payout_cli_runner import CommandLine, closed_port_url
-from provider_fixtures import Sandbox
+from payout_cli_runner import CommandLine
+from provider_fixtures import Sandbox, closed_port_url
 
 
 def sent_payout(cli: CommandLine, amount: str = "150") -> dict:

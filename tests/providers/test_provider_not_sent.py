@@ -5,11 +5,10 @@ connection: a port nobody listens on, a TLS handshake that fails, and the sandbo
 """
 
 import asyncio
-import socket
 
 import httpx
 import pytest
-from provider_fixtures import IMPATIENT, RecordingTransport, Sandbox, btc_testnet, usdt_tron
+from provider_fixtures import IMPATIENT, RecordingTransport, Sandbox, btc_testnet, closed_port_url, usdt_tron
 
 from treasury_app.providers.cryptomus import CryptomusProfile, CryptomusProvider
 from treasury_app.providers.errors import (
@@ -18,13 +17,6 @@ from treasury_app.providers.errors import (
     RequestNotSentError,
 )
 from treasury_app.sandbox import DEFAULT_CRYPTOMUS_MERCHANT, DEFAULT_CRYPTOMUS_PAYOUT_KEY
-
-
-def closed_port_url(scheme: str = "http") -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"{scheme}://127.0.0.1:{port}"
 
 
 class StopsSandboxAfterFirstAnswer(RecordingTransport):

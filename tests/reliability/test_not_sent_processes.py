@@ -3,21 +3,14 @@ was (approved), recovery in another process leaves it alone, and the next execut
 
 from __future__ import annotations
 
-import socket
 
 import pytest
+from provider_fixtures import closed_port_url
 from reliability_fixtures import PROVIDERS, approved_payout, executed, only_executed
 
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.security.audit_chain import verify
 from treasury_app.services.payout_workflow import PayoutWorkflow
-
-
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

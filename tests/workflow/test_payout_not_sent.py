@@ -4,13 +4,12 @@ unknown. Against the real sandbox, with the providers pointed at a loopback port
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from desk_fixtures import TestDesk, password_of
-from provider_fixtures import FAST, PAYOUT_FIELDS, PROVIDER_NAMES
+from provider_fixtures import FAST, PAYOUT_FIELDS, PROVIDER_NAMES, closed_port_url
 
 from treasury_app.domain.errors import IllegalTransitionError
 from treasury_app.domain.payout_lifecycle import PayoutStatus
@@ -30,13 +29,6 @@ from treasury_app.services.payout_workflow import PayoutNotSentError, PayoutWork
 FIELDS = PAYOUT_FIELDS
 PROVIDERS = PROVIDER_NAMES
 EXECUTE_ENDPOINT = {"cryptomus": "create", "pay3": "execute"}
-
-
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
