@@ -18,7 +18,7 @@ for _folder in ("providers", "services"):
         sys.path.insert(0, str(_TESTS / _folder))
 
 from desk_fixtures import TestClock, build_desk
-from payout_cli_runner import SURE_OUTCOMES, CommandLine
+from payout_cli_runner import CommandLine
 from provider_fixtures import Sandbox
 
 from treasury_app.app_paths import ledger_path
@@ -35,7 +35,7 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     sandbox_clock = ManualClock()
-    running = start_in_background(SandboxConfig(port=0, **SURE_OUTCOMES), clock=sandbox_clock)
+    running = start_in_background(SandboxConfig(port=0), clock=sandbox_clock)
     box = Sandbox(running, sandbox_clock, httpx.Client(base_url=running.base_url, timeout=10))
     yield box
     box.control.close()

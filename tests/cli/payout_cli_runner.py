@@ -4,7 +4,6 @@ acting operator's password, and JSON output read so that a float in it fails the
 from __future__ import annotations
 
 import json
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,6 @@ from desk_fixtures import password_of
 from treasury_app.cli import main
 from treasury_app.commands.password_input import PASSWORD_ENV
 from treasury_app.services.provider_directory import SANDBOX_URL_ENV
-
-# Every payout the sandbox makes ends paid: a test that wants a failure says so (a fault, a switch, an outcome).
-SURE_OUTCOMES: dict[str, Any] = {"cryptomus_fail_share": 0, "cryptomus_system_fail_share": 0, "pay3_fail_share": 0}
-
 
 @dataclass
 class CommandLine:
@@ -42,10 +37,3 @@ class CommandLine:
 def _no_float(text: str) -> Any:
     raise AssertionError(f"JSON output carries the float {text}; amounts must be decimal strings")
 
-
-def closed_port_url() -> str:
-    """A loopback URL where nothing listens: a sandbox that is not running."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"

@@ -8,8 +8,8 @@ from typing import Any
 
 from click.testing import Result
 from desk_fixtures import TRON_ADDRESS
-from payout_cli_runner import CommandLine, closed_port_url
-from provider_fixtures import Sandbox
+from payout_cli_runner import CommandLine
+from provider_fixtures import Sandbox, closed_port_url
 
 from treasury_app.ledger import open_ledger
 
@@ -154,6 +154,31 @@ def test_an_approved_payout_is_sent_once_with_exit_0_and_never_again(cli, sandbo
     assert "approved by bob" in result.stderr
     again = cli("payout", "execute", "1", "--yes", "--as", "alice")
     assert again.exit_code == 1
+    assert len(sent_under(sandbox, created["payout"]["idempotency_key"])) == 1
+
+
+def test_an_execute_that_cannot_reach_the_provider_exits_1_says_how_to_retry_and_the_retry_sends_once(
+        cli, sandbox, data_dir):
+    set_threshold(cli)
+    created, _ = new_payout(cli, amount="1500")
+    assert cli("payout", "approve", "1", "--as", "bob").exit_code == 0
+    sandbox_down = CommandLine(data_dir, closed_port_url())
+    result = sandbox_down("payout", "execute", "1", "--yes", "--as", "alice")
+    assert result.exit_code == 1, result.output
+    assert "payout 1: NOT SENT" in result.stdout
+    assert "could not connect" in result.stderr and "nothing was paid" in result.stderr
+    assert "treasury-app payout execute 1 --as alice" in result.stderr
+    assert "'treasury-app sandbox'" in result.stderr  # the sandbox is not running: how to start it
+    assert status_of(cli, 1) == "approved"
+    assert "payout.not_sent" in cli("payout", "show", "1").stdout
+
+    as_json, result = sandbox_down.json("payout", "execute", "1", "--yes", "--as", "alice")
+    assert result.exit_code == 1 and as_json["exit_code"] == 1
+    assert as_json["payout"]["status"] == "approved" and "could not connect" in as_json["error"]
+
+    sent, result = cli.json("payout", "execute", "1", "--yes", "--as", "alice")
+    assert result.exit_code == 0, result.output
+    assert sent["payout"]["status"] == "processing"
     assert len(sent_under(sandbox, created["payout"]["idempotency_key"])) == 1
 
 

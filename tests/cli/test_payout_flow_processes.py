@@ -18,7 +18,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from desk_fixtures import PROJECT_ROOT, password_of, run_app
-from payout_cli_runner import SURE_OUTCOMES
 
 from treasury_app.sandbox import ManualClock, RunningSandbox, SandboxConfig, start_in_background
 from treasury_app.security.passwords import TEST_HASHING_ENV
@@ -58,7 +57,7 @@ def readme_pace_sandbox() -> Iterator[RunningSandbox]:
     terminal_1, _ = readme_blocks()
     (sandbox_words,) = terminal_1
     assert app_words(sandbox_words) == ["sandbox", "--speed", "50"]  # the pace the README promises
-    with start_in_background(SandboxConfig(port=0, speed=50, **SURE_OUTCOMES)) as running:
+    with start_in_background(SandboxConfig(port=0, speed=50)) as running:
         yield running
 
 
@@ -88,7 +87,7 @@ def test_the_readme_flow_runs_to_completed_with_exactly_one_provider_payout(tmp_
 
 def test_refresh_watch_stops_cleanly_on_ctrl_c(tmp_path):
     # A sandbox whose clock never moves: the payout stays in flight until the watch is interrupted.
-    with start_in_background(SandboxConfig(port=0, **SURE_OUTCOMES), clock=ManualClock()) as running:
+    with start_in_background(SandboxConfig(port=0), clock=ManualClock()) as running:
         env = {SANDBOX_URL_ENV: running.base_url}
         data_dir = tmp_path / "desk"
         for words, stdin in ((["operator", "add", "root", "--role", "admin"], password_of("root")),

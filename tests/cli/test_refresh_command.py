@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from desk_fixtures import TRON_ADDRESS
-from payout_cli_runner import CommandLine, closed_port_url
-from provider_fixtures import Sandbox
+from payout_cli_runner import CommandLine
+from provider_fixtures import Sandbox, closed_port_url
 
 
 def sent_payout(cli: CommandLine, amount: str = "150") -> dict:
@@ -39,6 +39,16 @@ def test_refresh_needs_no_sign_in_and_records_the_final_status(cli, sandbox):
     after = shown(cli, 1)
     assert after["status"] == "completed" and after["tx_hash"]
     assert len(held_by_sandbox(sandbox, payout["idempotency_key"])) == 1
+
+
+def test_the_readme_s_test_amounts_end_failed_and_cancelled_and_any_other_completed(cli, sandbox):
+    for amount in ("1500.13", "10.14", "1500"):
+        sent_payout(cli, amount=amount)
+    sandbox.advance(3600)
+    result = cli("refresh")
+    assert result.exit_code == 0, result.output
+    assert [shown(cli, n)["status"] for n in (1, 2, 3)] == ["failed", "cancelled", "completed"]
+    assert "Cryptomus reports 'fail'" in shown(cli, 1)["failure_reason"]
 
 
 def test_refresh_reconciles_an_unknown_payout_by_its_key_without_paying_twice(cli, sandbox):

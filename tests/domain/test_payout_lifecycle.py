@@ -12,6 +12,7 @@ from treasury_app.domain.payout_lifecycle import (
     can_transition,
     check_transition,
     parse_status,
+    unsent_return_status,
 )
 
 # The design's main path, written out independently of the table under test.
@@ -94,3 +95,26 @@ def test_parse_status_accepts_case_and_names_the_choices_when_wrong():
     assert parse_status(" Completed ") is S.COMPLETED
     with pytest.raises(ValueError, match="use one of draft, estimated"):
         parse_status("done")
+
+
+@pytest.mark.parametrize("claimed_from", [S.ESTIMATED, S.APPROVED])
+def test_a_claim_certainly_not_sent_goes_back_to_the_status_it_was_claimed_from(claimed_from):
+    assert unsent_return_status(S.SUBMITTING, claimed_from) is claimed_from
+
+
+@pytest.mark.parametrize(("current", "claimed_from"), [
+    (S.SUBMITTING, S.UNKNOWN),  # a resend: an earlier request may have been acted on
+    (S.SUBMITTING, None),  # no claim on record
+    (S.PROCESSING, S.APPROVED),  # the provider has it
+    (S.UNKNOWN, S.APPROVED),
+    (S.APPROVED, S.APPROVED),
+])
+def test_no_other_way_back_is_allowed_even_as_not_sent(current, claimed_from):
+    with pytest.raises(IllegalTransitionError) as caught:
+        unsent_return_status(current, claimed_from, subject="payout 7")
+    assert str(caught.value).startswith("payout 7 (not sent, claimed from ")
+
+
+def test_the_way_back_is_not_an_ordinary_transition():
+    for target in (S.ESTIMATED, S.APPROVED):
+        assert not can_transition(S.SUBMITTING, target)

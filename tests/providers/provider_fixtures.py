@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -41,6 +42,14 @@ FAST = HttpSettings(connect_timeout=5, read_timeout=5, write_timeout=5, pool_tim
                     retry_backoff_seconds=0.01, max_retry_after_seconds=1)
 IMPATIENT = HttpSettings(connect_timeout=5, read_timeout=0.5, write_timeout=5, pool_timeout=5, max_attempts=3,
                          retry_backoff_seconds=0.01, max_retry_after_seconds=1)
+
+
+def closed_port_url() -> str:
+    """A loopback URL where nothing listens (a sandbox that is not running): every connection is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
 
 
 @dataclass

@@ -9,6 +9,7 @@ from provider_fixtures import EVM_ADDRESS, TON_ADDRESS, TRON_ADDRESS, RecordingT
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.domain.payout_request import compose_payout
 from treasury_app.providers.cryptomus_signing import encode_body, sign_body
+from treasury_app.providers.errors import ProviderUnavailableError
 from treasury_app.sandbox import DEFAULT_CRYPTOMUS_PAYOUT_KEY
 
 # Long enough for any sandbox status plan to reach its final step (speed 1: at most 85 s).
@@ -59,6 +60,25 @@ async def test_estimate_warns_when_the_balance_does_not_cover_the_total(start_sa
     box = start_sandbox(cryptomus_balances={"USDT": Decimal("5")})
     estimate = await cryptomus_for(box).estimate(usdt_tron("10"), "est-5")
     assert any("balance (5)" in w and "(11" in w for w in estimate.warnings)
+
+
+@pytest.mark.parametrize(("fault", "why"), [("500", "server error HTTP 500"), ("malformed", "could not be read"),
+                                            ("429=30", "too many requests")])
+async def test_an_estimate_whose_balance_cannot_be_read_still_gives_fee_and_net_and_says_why(
+        sandbox, cryptomus, fault, why):
+    sandbox.add_faults(f"cryptomus:balance:{fault}")
+    estimate = await cryptomus.estimate(usdt_tron("10.5"), "est-6")
+    assert (estimate.fee, estimate.net_amount, estimate.total_debited) == (Decimal(1), Decimal("10.5"),
+                                                                          Decimal("11.5"))
+    (warning,) = [w for w in estimate.warnings if "balance" in w]
+    assert "balance could not be read" in warning and why in warning, warning
+    assert "(11.5 USDT)" in warning
+
+
+async def test_an_estimate_without_the_services_list_still_fails(sandbox, cryptomus):
+    sandbox.add_faults("cryptomus:services:500")
+    with pytest.raises(ProviderUnavailableError, match="list payout services: server error HTTP 500"):
+        await cryptomus.estimate(usdt_tron("10.5"), "est-7")
 
 
 async def test_submit_creates_one_payout_under_the_order_id(cryptomus, sandbox):

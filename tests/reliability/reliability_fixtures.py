@@ -151,9 +151,11 @@ class Driver:
 
 def start_driver(markers: Path, ledger_path: Path, sandbox: Sandbox, action: str, *ids: int,
                  operator: str = "alice", stop_at: str | None = None, go: Path | None = None,
-                 read_timeout: float | None = None, retry_backoff: float | None = None) -> Driver:
+                 read_timeout: float | None = None, retry_backoff: float | None = None,
+                 sandbox_url: str | None = None) -> Driver:
+    """`sandbox_url` sends the process elsewhere than `sandbox` (e.g. where nothing listens)."""
     markers.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, str(DRIVER), "--ledger", str(ledger_path), "--sandbox", sandbox.base_url,
+    command = [sys.executable, str(DRIVER), "--ledger", str(ledger_path), "--sandbox", sandbox_url or sandbox.base_url,
                "--operator", operator, "--markers", str(markers)]
     if stop_at is not None:
         command += ["--stop-at", stop_at]

@@ -3,7 +3,8 @@
 Faults are sticky while they are in force (every call to the endpoint meets them, retries included); clients
 are impatient (a 0.25 s read timeout, two attempts, Retry-After honoured only up to 0.5 s) so that each case
 costs a fraction of a second. What must hold whatever the fault:
-- no crash: estimate raises a readable `TreasuryError` and writes nothing; execute never raises for a provider
+- no crash: estimate raises a readable `TreasuryError` and writes nothing (or, when only Cryptomus' balance
+  fails, is stored with a warning that says so); execute never raises for a provider
   fault and returns a record; polling leaves every payout as it was;
 - no duplicate: at most one executed provider payout per ledger payout, and exactly one, under the payout's
   key, once the fault is cleared and the payout reconciled;
@@ -51,7 +52,9 @@ IMPATIENT = HttpSettings(connect_timeout=5, read_timeout=0.25, write_timeout=5, 
                          retry_backoff_seconds=0.01, max_retry_after_seconds=0.5)
 # "latency" is beyond the impatient clients' read timeout; 429 asks for a wait longer than they accept.
 FAULTS = ("500", "429=1", "latency=0.5", "drop", "malformed", "html", "commit-drop")
-ESTIMATE_ENDPOINTS: dict[str, tuple[str, ...]] = {"cryptomus": ("services", "balance"), "pay3": ("token", "create")}
+ESTIMATE_ENDPOINTS: dict[str, tuple[str, ...]] = {"cryptomus": ("services",), "pay3": ("token", "create")}
+# Cryptomus' balance only feeds a warning: a fault there degrades the estimate instead of failing it.
+DEGRADING_ESTIMATE_ENDPOINTS: dict[str, tuple[str, ...]] = {"cryptomus": ("balance",)}
 POLL_ENDPOINTS: dict[str, tuple[str, ...]] = {"cryptomus": ("info", "list"), "pay3": ("details",)}
 
 # Pay3 registers the order at createEstimate: a commit-drop there is the lost estimate answer of
@@ -149,6 +152,20 @@ async def test_a_fault_while_estimating_raises_a_readable_error_and_writes_nothi
     sandbox.clear_faults()
     estimated = await steady.estimate(alice, draft.id)
     assert estimated.status is PayoutStatus.ESTIMATED
+    assert executed(sandbox) == []
+    assert_audit_intact(desk)
+
+
+@pytest.mark.parametrize(("provider", "endpoint", "fault"), cases(DEGRADING_ESTIMATE_ENDPOINTS))
+async def test_a_fault_of_the_balance_alone_gives_an_estimate_that_says_the_balance_is_unknown(
+        provider, endpoint, fault, sandbox, desk, impatient_providers, steady, clock):
+    alice = desk.sign_in("alice")
+    draft = steady.compose(alice, **FIELDS[provider])
+    sandbox.add_faults(f"{provider}:{endpoint}:{fault}")
+    estimated = await faulty_workflow(desk, impatient_providers, clock, endpoint=endpoint).estimate(alice, draft.id)
+    assert estimated.status is PayoutStatus.ESTIMATED
+    assert estimated.estimated_fee is not None and estimated.estimated_net is not None
+    assert any("balance could not be read" in w for w in estimated.estimate_warnings), estimated.estimate_warnings
     assert executed(sandbox) == []
     assert_audit_intact(desk)
 

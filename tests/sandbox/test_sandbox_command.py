@@ -70,6 +70,28 @@ def test_sandbox_serves_then_stops_cleanly_on_a_signal(stop_signal):
 
 
 @unix_only
+def test_the_banner_says_how_payouts_end_and_a_failure_rate_is_asked_for_by_option():
+    plain = start_process("--quiet")
+    with_failures = start_process("--quiet", "--failure-rate", "0.25")
+    try:
+        plain_lines, failing_lines = read_banner(plain), read_banner(with_failures)
+        for process in (plain, with_failures):
+            process.terminate()
+            process.communicate(timeout=20)
+    finally:
+        for process in (plain, with_failures):
+            if process.poll() is None:
+                process.kill()
+    outcomes = ("Outcomes   every payout succeeds, except amounts whose decimals end in 13 (fail) or 14 "
+                "(cancelled)")
+    assert outcomes in plain_lines and outcomes in failing_lines
+    assert not any("at random" in line for line in plain_lines)
+    assert "           and 25% fail at random (by the seed)" in failing_lines
+    refused = CliRunner().invoke(sandbox_command, ["--failure-rate", "2"])
+    assert refused.exit_code == 2 and "--failure-rate" in refused.output
+
+
+@unix_only
 def test_custom_credentials_are_printed_and_used():
     process = start_process("--cryptomus-payout-key", "my-key", "--pay3-client-id", "me", "--pay3-api-secret", "s3",
                             "--quiet")

@@ -188,6 +188,7 @@ async def test_the_claim_is_fsynced_and_the_providers_answer_is_not(workflow, de
     payout = await estimated(workflow, desk, provider)
     with commits_of(desk.ledger) as commits:
         await workflow.execute(desk.sign_in("alice"), payout.id)
+
     def commits_recording(action: str) -> list[str]:
         return [level for level, sql in commits if any("INSERT INTO audit_log" in s and f"'{action}'" in s
                                                         for s in sql)]
@@ -195,3 +196,15 @@ async def test_the_claim_is_fsynced_and_the_providers_answer_is_not(workflow, de
     claims, answers = commits_recording("payout.submitting"), commits_recording("payout.submitted")
     assert claims == ["FULL"]  # the key is on disk before the request leaves
     assert answers == ["NORMAL"]  # what the provider said can be asked again by the key
+
+
+async def test_an_unknown_payout_is_never_cleared_for_execution_only_reconciled(workflow, desk, sandbox):
+    payout = await estimated(workflow, desk, "pay3")
+    sandbox.add_faults("pay3:execute:500")
+    unknown = await workflow.execute(desk.sign_in("alice"), payout.id)
+    assert unknown.status is PayoutStatus.UNKNOWN
+    # Even read at the last moment (as execute's final check does), unknown is refused: another window's
+    # execute that lost its answer between our first read and that check cannot be resent blind.
+    with pytest.raises(NotExecutableError, match="may have been sent already"):
+        desk.approvals.ensure_executable(payout.id)
+    assert [p["executed"] for p in sandbox.payouts("pay3")] == [False]

@@ -3,10 +3,9 @@ published credentials, each marked; and a sandbox that is not running is reporte
 
 from __future__ import annotations
 
-import socket
 
 import pytest
-from provider_fixtures import FAST, btc_testnet, usdt_tron
+from provider_fixtures import FAST, btc_testnet, closed_port_url, usdt_tron
 from provider_test_keyrings import MemoryKeyring
 
 from treasury_app.domain.errors import InvalidFieldError
@@ -21,13 +20,6 @@ from treasury_app.services.provider_directory import (
     sandbox_url_from_environment,
 )
 from treasury_app.services.provider_profiles import ProviderProfiles
-
-
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 async def test_with_no_profile_every_provider_runs_on_the_sandbox_marked_as_such(ledger, sandbox):

@@ -204,7 +204,9 @@ def approval_text(approval: ApprovalRecord) -> str:
 def event_text(event: PayoutEvent) -> str:
     source = event.from_status.value if event.from_status is not None else "-"
     raw = f"  [{event.provider_status}]" if event.provider_status else ""
-    return f"{event.at:%Y-%m-%d %H:%M:%S}  {source:>17} → {event.to_status.value:<17} {event.actor}{raw}"
+    reason = event.detail.get("reason")
+    why = f"  ({reason})" if reason else ""
+    return f"{event.at:%Y-%m-%d %H:%M:%S}  {source:>17} → {event.to_status.value:<17} {event.actor}{raw}{why}"
 
 
 def echo_listing(rows: Sequence[PayoutListing]) -> None:

@@ -24,6 +24,7 @@ from treasury_app.services.operator_accounts import OperatorAccounts, SignedIn
 from treasury_app.services.payout_workflow import (
     DEFINITE_REFUSALS,
     ESTIMABLE,
+    PayoutNotSentError,
     PayoutWorkflow,
 )
 from treasury_app.services.provider_directory import (
@@ -173,7 +174,8 @@ def payout_execute(ctx: click.Context, payout_id: int, acting_as: str, yes: bool
     \b
     Exit codes:
       0 sent (processing or completed)
-      1 refused before anything was sent (approval, policy, status, confirmation)
+      1 refused before anything was sent (approval, policy, status, confirmation), or the provider could
+        not be connected to: nothing was sent, the payout is as before and can be executed again
       3 failed (the provider refused it)
       4 unknown (sent, outcome not known yet: run `treasury-app refresh`)
     """
@@ -187,7 +189,10 @@ def payout_execute(ctx: click.Context, payout_id: int, acting_as: str, yes: bool
         if not yes and not _confirmed(payout.id):
             click.echo(f"payout {payout.id} was not sent", err=True)
             sys.exit(ExitCode.REFUSED)
-        result = asyncio.run(_execute(desk.ledger, directory, acting, payout.id))
+        try:
+            result = asyncio.run(_execute(desk.ledger, directory, acting, payout.id))
+        except PayoutNotSentError as not_sent:
+            _echo_not_sent(not_sent, directory.connection(payout.provider), acting.name, as_json)
     if as_json:
         connection = directory.connection(result.provider)
         echo_json({"payout": payout_fields(result), "provider": connection_fields(connection),
@@ -201,6 +206,21 @@ def payout_execute(ctx: click.Context, payout_id: int, acting_as: str, yes: bool
 async def _execute(ledger: Ledger, directory: ProviderDirectory, acting: SignedIn, payout_id: int) -> PayoutRecord:
     async with directory:
         return await PayoutWorkflow(ledger, directory.providers).execute(acting, payout_id)
+
+
+def _echo_not_sent(error: PayoutNotSentError, connection: ProviderConnection | None, initiator: str,
+                   as_json: bool) -> None:
+    payout = error.payout
+    if as_json:
+        echo_json({"payout": payout_fields(payout), "provider": connection_fields(connection),
+                   "exit_code": int(ExitCode.REFUSED), "error": str(error)})
+    else:
+        click.echo(f"payout {payout.id}: NOT SENT: the provider could not be reached; it is {payout.status.value} "
+                   "again")
+        echo_outcome(payout)
+    click.echo(f"Error: {error}. Once {payout.provider} can be reached, send it again: treasury-app payout "
+               f"execute {payout.id} --as {initiator}", err=True)
+    sys.exit(ExitCode.REFUSED)
 
 
 def _echo_confirmation(ledger: Ledger, payout: PayoutRecord, clearance: ExecutionClearance,

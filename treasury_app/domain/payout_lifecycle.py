@@ -66,6 +66,26 @@ ALLOWED_TRANSITIONS: dict[PayoutStatus, frozenset[PayoutStatus]] = {
     S.REJECTED: frozenset(),
 }
 
+# The one way back from `submitting`, kept out of the table above so that no ordinary transition can take it:
+# a claimed payout whose request certainly never left this machine (no connection to the provider could be
+# made) returns to the status it was claimed from, so that it can simply be executed again. A claim taken
+# from `unknown` (a resend) never goes back: an earlier request of that payout may have been acted on.
+UNSENT_RETURN_STATUSES = frozenset({S.ESTIMATED, S.APPROVED})
+
+
+def unsent_return_status(current: PayoutStatus, claimed_from: PayoutStatus | None,
+                         subject: str = "payout") -> PayoutStatus:
+    """Where a claimed payout whose request was certainly not sent goes back to: the status it was claimed from.
+
+    `claimed_from` is the status its current claim (the last move to `submitting`) came from. Raises
+    `IllegalTransitionError` unless the payout is `submitting` and that status is one from which nothing can
+    have been sent before (`UNSENT_RETURN_STATUSES`).
+    """
+    if current is S.SUBMITTING and claimed_from is not None and claimed_from in UNSENT_RETURN_STATUSES:
+        return claimed_from
+    claimed = claimed_from.value if claimed_from is not None else "no claim"
+    raise IllegalTransitionError(current.value, claimed, f"{subject} (not sent, claimed from '{claimed}')")
+
 
 def parse_status(text: str) -> PayoutStatus:
     try:

@@ -14,7 +14,12 @@ from itertools import islice
 from typing import Any
 
 from treasury_app.domain.errors import InvalidFieldError
-from treasury_app.domain.payout_lifecycle import IN_FLIGHT_STATUSES, PayoutStatus, check_transition
+from treasury_app.domain.payout_lifecycle import (
+    IN_FLIGHT_STATUSES,
+    PayoutStatus,
+    check_transition,
+    unsent_return_status,
+)
 from treasury_app.domain.payout_request import PayoutRequest, validate_idempotency_key
 
 from .changes import POLL_FIELDS, ImportedPayout, PayoutChanges
@@ -132,6 +137,27 @@ class PayoutRepository:
             if target.is_final:
                 values["finished_at"] = format_timestamp(now)
             return self._update(current, values, now, actor=actor, event_detail=detail_json, write_event=True)
+
+    def return_unsent(self, payout_id: int, *, actor: str, expected_version: int,
+                      detail: Mapping[str, Any] | None = None) -> PayoutRecord:
+        """Move a claimed payout whose request certainly never left back to the status it was claimed from.
+
+        The status comes from the claim's own event, never from the caller, and the domain decides whether the
+        return is allowed (never for a claim taken from `unknown`). `submitted_at` is cleared: no request of
+        this payout has left yet, so its key may still be replaced while it waits (`replace_idempotency_key`).
+        """
+        detail_json = _detail(detail)
+        check_actor(actor)
+        with self._link.transaction():
+            current = PayoutRecord.from_values(self._locked_row(payout_id))
+            _check_expected(current, None, expected_version)
+            claimed_from = self._link.scalar(
+                "SELECT from_status FROM payout_events WHERE payout_id = ? AND to_status = ? ORDER BY id DESC LIMIT 1",
+                (payout_id, PayoutStatus.SUBMITTING.value))
+            target = unsent_return_status(current.status, PayoutStatus(claimed_from) if claimed_from else None,
+                                          subject=f"payout {payout_id}")
+            return self._update(current, {"status": target.value, "submitted_at": None}, self._clock(), actor=actor,
+                                event_detail=detail_json, write_event=True)
 
     def record_provider_update(
         self,

@@ -5,7 +5,8 @@ What is here
 - `interface.py`   the provider-independent interface (`PayoutProvider`) and the frozen values it returns:
                    `PayoutOption`, `Estimate`, `ProviderPayoutState`, `Balance`. Services see nothing else.
 - `errors.py`      the typed errors every client raises. `OutcomeUnknownError` means "may have happened":
-                   never treat it as a failure, reconcile by the idempotency key.
+                   never treat it as a failure, reconcile by the idempotency key. `RequestNotSentError`
+                   means "certainly never left this machine" (no connection could be made).
 - `http_transport.py`  one httpx `AsyncClient` per profile, and the one rule about repeating a call
                    (`CallKind`): reads and idempotent writes are repeated, other writes never; a write whose
                    answer is lost or unreadable ends as `OutcomeUnknownError`. TLS verification is always on.

@@ -24,7 +24,7 @@ from treasury_app.domain.payout_request import FeeMode, PayoutRequest, validate_
 from . import cryptomus_answers as answers
 from .answer_reading import AnswerReader
 from .cryptomus_signing import encode_body, sign_body
-from .errors import AmountLimitError, NotFoundError, OrderAlreadyExistsError, ProviderValidationError
+from .errors import AmountLimitError, NotFoundError, OrderAlreadyExistsError, ProviderError, ProviderValidationError
 from .http_transport import CallKind, HttpAnswer, HttpSettings, ProviderHttp, validate_base_url
 from .interface import Balance, Estimate, PayoutOption, ProviderPayoutState
 from .redaction import register_secret
@@ -100,7 +100,10 @@ class CryptomusProvider:
         return [option for option, _ in await self._services()]
 
     async def estimate(self, request: PayoutRequest, idempotency_key: str) -> Estimate:
-        """Fee and net amount from the services list (cryptomus.md's formula); nothing is registered."""
+        """Fee and net amount from the services list (cryptomus.md's formula); nothing is registered.
+
+        The services list is needed; the balance is not: when it cannot be read, a warning says so and why.
+        """
         self._check_request(request)
         asset = request.asset
         lines = await self._services()
@@ -219,7 +222,13 @@ class CryptomusProvider:
                                 answers.payout_options)
 
     async def _balance_warnings(self, currency: str, total: Decimal) -> list[str]:
-        wallet = next((b for b in await self.balances() if b.currency.upper() == currency.upper()), None)
+        try:
+            balances = await self.balances()
+        except ProviderError as error:
+            # The balance only feeds this warning: the fee and net amount stand without it.
+            return [f"The Cryptomus {currency} balance could not be read ({error.message}); check that it covers "
+                    f"the total to debit ({format_amount(total.normalize())} {currency}) before executing."]
+        wallet = next((b for b in balances if b.currency.upper() == currency.upper()), None)
         if wallet is None:
             return [f"Cryptomus shows no {currency} wallet for this merchant; the payout would be refused."]
         if wallet.amount < total:

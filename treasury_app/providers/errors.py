@@ -2,7 +2,8 @@
 
 The one distinction that matters most for money: `OutcomeUnknownError` means the request may have reached
 the provider and may have created a payout. It is never treated as a failure; the payout is reconciled by its
-idempotency key. Every other error here means the provider certainly did not act on the request.
+idempotency key. Every other error here means the provider certainly did not act on the request;
+`RequestNotSentError` means more: the request never even left this machine.
 """
 
 from __future__ import annotations
@@ -77,6 +78,15 @@ class RateLimitedError(ProviderError):
 
 class ProviderUnavailableError(ProviderError):
     """The provider could not be reached or answered with a server error, and certainly did not act."""
+
+
+class RequestNotSentError(ProviderUnavailableError):
+    """The call never left this machine: no connection to the provider could be made (refused, name not found,
+    TLS handshake failed, connect or pool timeout) on any attempt, so not one byte of the request was written.
+
+    Only the transport raises it, and only then; a timeout or dropped connection after connecting is not it.
+    It is what lets the workflow put a first send back where it was instead of making it `unknown`.
+    """
 
 
 class UnexpectedAnswerError(ProviderError):

@@ -2,7 +2,8 @@
 
 The rule that protects money lives here, once, for every provider: a call is repeated only when repeating is
 safe (`CallKind`), and a write whose answer is lost or unreadable ends as `OutcomeUnknownError` — the request
-may have reached the provider — never as a failure.
+may have reached the provider — never as a failure. Only a call none of whose attempts could even connect
+ends as `RequestNotSentError`: nothing of it left this machine.
 
 TLS verification is always on: there is no parameter to turn it off. Plain `http` is accepted only for a
 loopback host (the sandbox). A `transport` may be injected so that the same client code reaches the sandbox
@@ -31,6 +32,7 @@ from .errors import (
     ProviderError,
     ProviderUnavailableError,
     RateLimitedError,
+    RequestNotSentError,
     UnexpectedAnswerError,
 )
 from .redaction import redact
@@ -121,7 +123,13 @@ def is_loopback_host(host: str) -> bool:
 
 
 class _NotSent(Exception):
-    """The request certainly did not leave this machine (no connection could be made)."""
+    """The request certainly did not leave this machine: it failed before a connection to write it on existed.
+
+    httpcore raises `ConnectError`/`ConnectTimeout` only from opening the TCP (or Unix) socket and the TLS
+    handshake, `PoolTimeout` while waiting for a pooled connection, `ProxyError` while a proxy tunnel is set
+    up, and httpx `UnsupportedProtocol` before any of these: all before the first byte of the request is
+    written. Everything later (write errors, read timeouts, connections closed mid-answer) is `_MaybeSent`.
+    """
 
 
 class _MaybeSent(Exception):
@@ -173,16 +181,20 @@ class ProviderHttp:
         attempts = self.settings.max_attempts if kind.repeatable else 1
         maybe_acted: str | None = None  # why an earlier attempt of a write may have reached the provider
         failure: _Attempt | None = None
+        never_sent = True  # no attempt so far got further than trying to connect
         for attempt in range(1, attempts + 1):
             try:
                 answer = await self._send(method, path, content, headers, params, attempt, attempts)
                 return self._interpreted(answer, interpret, what)
             except _NotSent as error:
-                failure = _Attempt(ProviderUnavailableError(self.provider, f"{what}: {error}"), False, True)
+                # "Not sent" only while every attempt was: after a 429 or 5xx the call did reach the provider.
+                unsent = RequestNotSentError if never_sent else ProviderUnavailableError
+                failure = _Attempt(unsent(self.provider, f"{what}: {error}"), False, True)
             except _MaybeSent as error:
                 failure = _Attempt(ProviderUnavailableError(self.provider, f"{what}: {error}"), True, True)
             except _AnswerFailure as error:
                 failure = error.attempt
+            never_sent = never_sent and isinstance(failure.error, RequestNotSentError)
             if kind.writes and failure.reached_provider:
                 maybe_acted = failure.error.message
             if not failure.retryable:

@@ -19,14 +19,25 @@ from .config import (
     DEFAULT_PORT,
     SandboxConfig,
     is_loopback_host,
+    random_failure_shares,
 )
 from .faults import FAULT_SYNTAX_HELP, FaultRule, FaultSpecError, parse_fault
 from .server import ACCESS_LOG, SandboxRefused, run_forever
+from .status_plans import CANCELLED_DECIMALS, FAILING_DECIMALS
 
 EXIT_REFUSED = 1
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
-_EPILOG = "\b\nFAULTS  --fault PROVIDER:ENDPOINT:KIND[=VALUE][:COUNT]   (repeatable)\n" + FAULT_SYNTAX_HELP + """
+_OUTCOMES = f"""\b
+OUTCOMES  every payout succeeds, except test amounts (whatever the seed):
+  decimals ending in {FAILING_DECIMALS}  fail      e.g. 10.{FAILING_DECIMALS} USDT, 0.000{FAILING_DECIMALS} BTC \
+(Cryptomus fail, Pay3 FAILED)
+  decimals ending in {CANCELLED_DECIMALS}  cancelled e.g. 10.{CANCELLED_DECIMALS} USDT (Cryptomus cancel, Pay3 ABANDONED)
+  --failure-rate 0.1 makes one payout in ten fail at random, by the seed.
+
+"""
+
+_EPILOG = _OUTCOMES + "\b\nFAULTS  --fault PROVIDER:ENDPOINT:KIND[=VALUE][:COUNT]   (repeatable)\n" + FAULT_SYNTAX_HELP + """
 
 \b
 Examples:
@@ -59,9 +70,12 @@ def _parse_faults(ctx: click.Context, param: click.Parameter, values: tuple[str,
 @click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
               help="TCP port; 0 picks a free one (the banner shows which).")
 @click.option("--seed", type=int, default=0, show_default=True,
-              help="Decides every payout's fate and timing; the same seed replays the same run.")
+              help="Decides every payout's timing (and, with --failure-rate, which fail); the same seed replays "
+                   "the same run.")
 @click.option("--speed", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               help="Pace of payout statuses: 50 makes a minute take about a second.")
+@click.option("--failure-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True, metavar="SHARE",
+              help="Share of payouts that fail at random, drawn by the seed (test amounts fail regardless).")
 @click.option("--cryptomus-merchant", default=DEFAULT_CRYPTOMUS_MERCHANT, show_default=True, metavar="UUID",
               help="Cryptomus `merchant` header the sandbox accepts.")
 @click.option("--cryptomus-payout-key", default=DEFAULT_CRYPTOMUS_PAYOUT_KEY, show_default=True, metavar="KEY",
@@ -78,7 +92,7 @@ def _parse_faults(ctx: click.Context, param: click.Parameter, values: tuple[str,
 @click.option("--allow-remote", is_flag=True,
               help="Allow a non-loopback --host. The credentials are published: anyone who reaches it can use it.")
 @click.option("--quiet", is_flag=True, help="Do not log each request on stderr.")
-def sandbox_command(host: str, port: int, seed: int, speed: float, cryptomus_merchant: str,
+def sandbox_command(host: str, port: int, seed: int, speed: float, failure_rate: float, cryptomus_merchant: str,
                     cryptomus_payout_key: str, pay3_client_id: str, pay3_api_secret: str,
                     pay3_token_lifetime: int, faults: tuple[FaultRule, ...], cryptomus_forbidden: bool,
                     cryptomus_terminal_not_found: bool, allow_remote: bool, quiet: bool) -> None:
@@ -95,7 +109,7 @@ def sandbox_command(host: str, port: int, seed: int, speed: float, cryptomus_mer
         cryptomus_merchant=cryptomus_merchant, cryptomus_payout_key=cryptomus_payout_key,
         cryptomus_forbidden=cryptomus_forbidden, cryptomus_terminal_not_found=cryptomus_terminal_not_found,
         pay3_client_id=pay3_client_id, pay3_api_secret=pay3_api_secret, pay3_token_lifetime=pay3_token_lifetime,
-        faults=faults,
+        faults=faults, **random_failure_shares(failure_rate),
     )
     if not quiet:
         logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(message)s")
@@ -121,7 +135,11 @@ def _print_banner(config: SandboxConfig, base_url: str) -> None:
         f"           currencies   {', '.join(c.code for c in config.pay3_currencies)}",
         f"Control    {base_url}/_sandbox/payouts (and /balances, /faults, /switches, /outcomes, /advance, /reset)",
         f"Seed {config.seed}, speed {config.speed:g}x.",
+        f"Outcomes   every payout succeeds, except amounts whose decimals end in {FAILING_DECIMALS} (fail) or "
+        f"{CANCELLED_DECIMALS} (cancelled)",
     ]
+    if config.pay3_fail_share:
+        lines.append(f"           and {config.pay3_fail_share:.0%} fail at random (by the seed)")
     lines += [f"Fault      {rule.spec()}" for rule in config.faults]
     switched = [name for name, on in (("forbidden", config.cryptomus_forbidden),
                                       ("terminal not found", config.cryptomus_terminal_not_found)) if on]

@@ -149,9 +149,10 @@ class SandboxConfig:
     cryptomus_forbidden: bool = False
     cryptomus_terminal_not_found: bool = False
     cryptomus_page_size: int = 15
-    # Shares of payouts that end in `fail` and `system_fail` (the rest end `paid`), drawn per order_id.
-    cryptomus_fail_share: float = 0.08
-    cryptomus_system_fail_share: float = 0.02
+    # Shares of payouts that end in `fail` and `system_fail`, drawn per order_id by the seed; by default none:
+    # every payout ends `paid` except the test amounts (status_plans.fate_of_amount).
+    cryptomus_fail_share: float = 0.0
+    cryptomus_system_fail_share: float = 0.0
 
     pay3_client_id: str = DEFAULT_PAY3_CLIENT_ID
     pay3_api_secret: str = DEFAULT_PAY3_API_SECRET
@@ -161,7 +162,7 @@ class SandboxConfig:
     pay3_low_balance_threshold: Decimal = Decimal("100")
     # An estimate that is not executed within this time (scaled by speed) ends ABANDONED.
     pay3_estimate_lifetime: int = 900
-    pay3_fail_share: float = 0.1
+    pay3_fail_share: float = 0.0  # executed orders that end FAILED, drawn per requestId by the seed
     # Pay3 sends error codes as strings or numbers; the sandbox sends strings unless told otherwise.
     pay3_numeric_error_codes: bool = False
 
@@ -176,6 +177,9 @@ class SandboxConfig:
             raise ValueError("pay3_token_lifetime must be positive")
         if self.cryptomus_page_size <= 0:
             raise ValueError("cryptomus_page_size must be positive")
+        shares = (self.cryptomus_fail_share, self.cryptomus_system_fail_share, self.pay3_fail_share)
+        if any(not 0 <= share <= 1 for share in shares) or sum(shares[:2]) > 1:
+            raise ValueError("failure shares must be between 0 and 1 (Cryptomus' two together at most 1)")
         # A service or currency the catalogue does not know is refused now, not at the first payout.
         for item in (*self.cryptomus_services, *self.pay3_currencies):
             find_asset(item.currency, item.network)
@@ -186,6 +190,14 @@ class SandboxConfig:
 
     def pay3_currency(self, code: str) -> Pay3Currency | None:
         return next((c for c in self.pay3_currencies if c.code.lower() == code.lower()), None)
+
+
+def random_failure_shares(rate: float) -> dict[str, float]:
+    """The config fields that make a share `rate` of payouts fail at random (by the seed), as `--failure-rate`
+    does: Cryptomus ends four in five of them `fail` and one `system_fail`, Pay3 all `FAILED`."""
+    if not 0 <= rate <= 1:
+        raise ValueError(f"a failure rate is between 0 and 1, not {rate}")
+    return {"cryptomus_fail_share": rate * 0.8, "cryptomus_system_fail_share": rate * 0.2, "pay3_fail_share": rate}
 
 
 def is_loopback_host(host: str) -> bool:

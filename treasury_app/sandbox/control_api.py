@@ -14,6 +14,7 @@ from aiohttp import web
 from . import wire_json
 from .faults import FaultRule, FaultSpecError, fault_from_json
 from .state import STATE_KEY
+from .status_plans import CANCELLED_DECIMALS, FAILING_DECIMALS
 
 
 def answer(payload: Any, status: int = 200) -> web.Response:
@@ -49,6 +50,11 @@ async def info(request: web.Request) -> web.Response:
         "sandbox": True,
         "seed": config.seed,
         "speed": str(config.speed),
+        # Every payout succeeds except test amounts and, when asked for, a seeded share of failures.
+        "outcomes": {"fail_when_decimals_end_in": FAILING_DECIMALS, "cancel_when_decimals_end_in": CANCELLED_DECIMALS,
+                     "cryptomus_fail_share": str(config.cryptomus_fail_share),
+                     "cryptomus_system_fail_share": str(config.cryptomus_system_fail_share),
+                     "pay3_fail_share": str(config.pay3_fail_share)},
         "now": _epoch(state.clock.now()),
         "cryptomus": {"merchant": config.cryptomus_merchant, "payout_key": config.cryptomus_payout_key},
         "pay3": {"client_id": config.pay3_client_id, "api_secret": config.pay3_api_secret,

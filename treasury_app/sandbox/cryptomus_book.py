@@ -192,7 +192,7 @@ class CryptomusBook:
             if payout.plan.is_final_at(self.clock.now()):
                 raise ValueError(f"payout {order_id} is already final")
             payout.plan_version += 1
-            payout.plan = self._plan(order_id, payout.created_at, outcome)
+            payout.plan = self._plan(payout.order, payout.created_at, outcome)
             self._schedule_refund(payout)
             return True
 
@@ -282,7 +282,7 @@ class CryptomusBook:
             uuid=seeded_uuid(seed, "cryptomus", order.order_id),
             order=replace(order, address=address),
             service=service, payer_amount=payer_amount, fee=fee, wallet=wallet, debited=debit, created_at=now,
-            plan=self._plan(order.order_id, now, self._forced.pop(order.order_id, None)),
+            plan=self._plan(order, now, self._forced.pop(order.order_id, None)),
             txid=seeded_tx_hash(seed, evm, "cryptomus", order.order_id),
         )
         self._by_uuid[payout.uuid] = payout
@@ -290,10 +290,12 @@ class CryptomusBook:
         self._schedule_refund(payout)
         return payout
 
-    def _plan(self, order_id: str, start: float, outcome: str | None) -> StatusPlan:
+    def _plan(self, order: PayoutOrder, start: float, outcome: str | None) -> StatusPlan:
+        # The amount as the order sent it decides a test amount's fate (a fiat amount, before conversion).
         return cryptomus_plan(
-            self.config.seed, order_id, start, self.config.speed, fail_share=self.config.cryptomus_fail_share,
-            system_fail_share=self.config.cryptomus_system_fail_share, outcome=outcome,
+            self.config.seed, order.order_id, order.amount, start, self.config.speed,
+            fail_share=self.config.cryptomus_fail_share, system_fail_share=self.config.cryptomus_system_fail_share,
+            outcome=outcome,
         )
 
     def _schedule_refund(self, payout: CryptomusPayout) -> None:

@@ -212,7 +212,7 @@ class Pay3Book:
     def _plan(self, order: Pay3Order, outcome: str | None) -> StatusPlan:
         assert order.executed_at is not None
         return pay3_plan(
-            self.config.seed, order.request_id, order.executed_at, self.config.speed,
+            self.config.seed, order.request_id, order.amount, order.executed_at, self.config.speed,
             fail_share=self.config.pay3_fail_share, abandon_after=self.config.pay3_estimate_lifetime,
             outcome=outcome,
         )

@@ -1,7 +1,8 @@
 """How a simulated payout moves through its provider's statuses: decided once, when it is created.
 
-A plan is drawn from the seed and the payout's idempotency key, so the same seed gives every order the same
-fate and the same timings on every run; `speed` only compresses the timings.
+Every payout succeeds, except test amounts (as payment sandboxes have them) and, when asked for, a share of
+failures drawn from the seed and the payout's idempotency key. Timings are drawn the same way, so the same
+seed gives every order the same fate and the same timings on every run; `speed` only compresses the timings.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -59,13 +62,51 @@ CRYPTOMUS_OUTCOMES = ("paid", "fail", "system_fail", "cancel")
 PAY3_OUTCOMES = ("COMPLETED", "FAILED", "ABANDONED")
 
 
+class AmountFate(StrEnum):
+    """What a test amount always does, whatever the seed: its decimals end in `FAILING_DECIMALS` or
+    `CANCELLED_DECIMALS` (10.13 USDT and 0.00013 BTC fail; 10.14 USDT is cancelled)."""
+
+    FAIL = "fail"
+    CANCEL = "cancel"
+
+
+FAILING_DECIMALS = "13"
+CANCELLED_DECIMALS = "14"
+_CRYPTOMUS_FATES = {AmountFate.FAIL: "fail", AmountFate.CANCEL: "cancel"}
+_PAY3_FATES = {AmountFate.FAIL: "FAILED", AmountFate.CANCEL: "ABANDONED"}
+
+
+def fate_of_amount(amount: Decimal) -> AmountFate | None:
+    """The fate a test amount always has, or None for an ordinary amount (trailing zeros do not count)."""
+    decimals = decimal_digits(amount)
+    if decimals.endswith(FAILING_DECIMALS):
+        return AmountFate.FAIL
+    if decimals.endswith(CANCELLED_DECIMALS):
+        return AmountFate.CANCEL
+    return None
+
+
+def decimal_digits(amount: Decimal) -> str:
+    """The digits after the decimal point without trailing zeros: "13" for 10.130, "00013" for 0.00013."""
+    _, digits, exponent = amount.normalize().as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0:
+        return ""
+    return "".join(map(str, digits)).rjust(-exponent, "0")[exponent:]
+
+
 def cryptomus_plan(
-    seed: int, order_id: str, start: float, speed: float, *, fail_share: float, system_fail_share: float,
-    outcome: str | None = None,
+    seed: int, order_id: str, amount: Decimal, start: float, speed: float, *, fail_share: float,
+    system_fail_share: float, outcome: str | None = None,
 ) -> StatusPlan:
-    """`process` → `check` → `paid` | `fail`; `system_fail` and `cancel` end straight from `process`."""
+    """`process` → `check` → `paid` | `fail`; `system_fail` and `cancel` end straight from `process`.
+
+    `outcome` (forced through the control API) wins; then a test amount's fate; then the seeded draw.
+    """
     rng = seeded_random(seed, "cryptomus", order_id)
     draw = rng.random()
+    fate = fate_of_amount(amount)
+    if outcome is None and fate is not None:
+        outcome = _CRYPTOMUS_FATES[fate]
     if outcome is None:
         outcome = "fail" if draw < fail_share else "system_fail" if draw < fail_share + system_fail_share else "paid"
     check_after = rng.uniform(10, 25)
@@ -78,15 +119,19 @@ def cryptomus_plan(
 
 
 def pay3_plan(
-    seed: int, request_id: str, start: float, speed: float, *, fail_share: float, abandon_after: float,
-    outcome: str | None = None,
+    seed: int, request_id: str, amount: Decimal, start: float, speed: float, *, fail_share: float,
+    abandon_after: float, outcome: str | None = None,
 ) -> StatusPlan:
     """From execute: `ORDER_PAYMENT_PROCESSING` → `ORDER_PAYMENT_INITIATED` → `COMPLETED` | `FAILED`.
 
-    A forced `ABANDONED` stays in processing until the estimate's lifetime runs out.
+    An `ABANDONED` one stays in processing until the estimate's lifetime runs out. `outcome` (forced, or
+    FAILED for want of balance) wins; then a test amount's fate; then the seeded draw.
     """
     rng = seeded_random(seed, "pay3", request_id)
     draw = rng.random()
+    fate = fate_of_amount(amount)
+    if outcome is None and fate is not None:
+        outcome = _PAY3_FATES[fate]
     if outcome is None:
         outcome = "FAILED" if draw < fail_share else "COMPLETED"
     initiated_after = rng.uniform(5, 20)

@@ -63,7 +63,9 @@ class SelfApprovalError(PermissionDeniedError):
 class NotExecutableError(TreasuryError):
     def __init__(self, payout: PayoutRecord) -> None:
         self.payout = payout.id
-        super().__init__(f"payout {payout.id} is '{payout.status}' and cannot be executed")
+        sent = "; it may have been sent already and is followed by 'treasury-app refresh', never executed twice" \
+            if payout.status.may_have_reached_provider else ""
+        super().__init__(f"payout {payout.id} is '{payout.status}' and cannot be executed{sent}")
 
 
 class ApprovalRequiredError(TreasuryError):
@@ -226,7 +228,9 @@ class Approvals:
         current, approvals = untampered_payout(self._ledger, payout_id)
         # A payout awaiting approval is reported below as needing one, which tells the person what to do.
         awaiting = current.status is PayoutStatus.AWAITING_APPROVAL
-        if not awaiting and not can_transition(current.status, PayoutStatus.SUBMITTING):
+        # An `unknown` payout may go back to submitting, but only by reconciliation, never by an execute.
+        if not awaiting and (current.status.may_have_reached_provider
+                             or not can_transition(current.status, PayoutStatus.SUBMITTING)):
             raise NotExecutableError(current)
         decision = self.policy_decision(current)
         if decision.is_refused:

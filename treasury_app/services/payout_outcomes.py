@@ -25,6 +25,7 @@ from treasury_app.providers.errors import (
     RequestRefusedError,
 )
 from treasury_app.providers.interface import ProviderPayoutState
+from treasury_app.security.audit_chain import payout_subject
 
 from . import audit
 
@@ -57,6 +58,7 @@ class WorkflowAction(StrEnum):
     SUBMITTED = "payout.submitted"
     SUBMIT_REFUSED = "payout.submit_refused"
     OUTCOME_UNKNOWN = "payout.outcome_unknown"
+    NOT_SENT = "payout.not_sent"
     CLAIM_ORPHANED = "payout.claim_orphaned"
     RESENDING = "payout.resending"
     RECONCILED = "payout.reconciled"
@@ -111,6 +113,21 @@ def mark_unknown(ledger: Ledger, payout: PayoutRecord, actor: str, error: BaseEx
     return audit.audited_transition(
         ledger, payout.id, PayoutStatus.UNKNOWN, operator=actor, action=action, expected_status=payout.status,
         expected_version=expected_version, changes=PayoutChanges(failure_reason=why), detail=detail, clock=clock)
+
+
+def mark_not_sent(ledger: Ledger, payout: PayoutRecord, actor: str, error: BaseException,
+                  clock: audit.Clock) -> PayoutRecord:
+    """A first send that certainly never left: back to the status it was claimed from, with the reason.
+
+    Its approvals stay valid (nothing they bind to changed), so `execute` can simply be tried again.
+    """
+    why = reason_of(error)
+    detail = {"reason": why, "error": type(error).__name__}
+    with ledger.transaction():
+        back = ledger.payouts.return_unsent(payout.id, actor=actor, expected_version=payout.version, detail=detail)
+        audit.record(ledger, actor, WorkflowAction.NOT_SENT, payout_subject(payout.id),
+                     {"from": payout.status.value, "to": back.status.value, **detail}, payout=back, clock=clock)
+    return back
 
 
 def reason_of(error: BaseException | None) -> str:

@@ -8,7 +8,9 @@ event row and its audit row, committed together. The guarantees that make this s
   is committed before the request leaves: a second window, a second process or a second click loses the claim
   and sends nothing.
 - **Never lost, never guessed.** When the request may have reached the provider but no usable answer came
-  back, the payout becomes `unknown` with the reason, never `failed`. `settle` (the poller's and recovery's
+  back, the payout becomes `unknown` with the reason, never `failed`. Only a first send that certainly never
+  left this machine (no connection could be made) goes back to where it was claimed from, to be executed
+  again; a resend that meets the same stays `unknown`, because an earlier request may have been acted on. `settle` (the poller's and recovery's
   entry) reads the provider's state by the idempotency key first; only when the provider holds nothing executed
   under it is the request sent again, under the same key, so the provider itself refuses a second order.
 - **No surprise fees.** An estimate older than its limit is asked again before executing; when the fee or the
@@ -42,7 +44,7 @@ from treasury_app.domain.payout_request import (
 from treasury_app.domain.roles import Permission
 from treasury_app.ledger import Ledger, PayoutChanges, PayoutFilter, PayoutRecord, StaleRecordError
 from treasury_app.ledger.timestamps import utc_now
-from treasury_app.providers.errors import OrderAlreadyExistsError, ProviderError
+from treasury_app.providers.errors import OrderAlreadyExistsError, ProviderError, RequestNotSentError
 from treasury_app.providers.interface import (
     Estimate,
     PayoutProvider,
@@ -60,14 +62,15 @@ from .payout_outcomes import (
     claim_holder,
     claim_is_orphaned,
     follow,
+    mark_not_sent,
     mark_refused,
     mark_unknown,
     record_provider_facts,
 )
 from .workflow_settings import WorkflowSettings
 
-__all__ = ["DEFINITE_REFUSALS", "AlreadySentError", "EstimateMovedError", "NotEstimableError", "PayoutWorkflow",
-           "UnknownProviderError", "WorkflowAction", "request_of"]
+__all__ = ["DEFINITE_REFUSALS", "AlreadySentError", "EstimateMovedError", "NotEstimableError", "PayoutNotSentError",
+           "PayoutWorkflow", "UnknownProviderError", "WorkflowAction", "request_of"]
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +119,17 @@ class EstimateMovedError(TreasuryError):
         again = " and approval" if payout.status is PayoutStatus.AWAITING_APPROVAL else ""
         super().__init__(f"payout {payout.id} was not sent: its estimate was stale and, asked again, "
                          f"{'; '.join(moves)}. Review the new figures and confirm{again} again")
+
+
+class PayoutNotSentError(TreasuryError):
+    """Execute could not reach the provider at all: nothing was sent, and the payout is back where it was
+    (`payout`: approved, or estimated when it needed no approval), ready to be executed again."""
+
+    def __init__(self, payout: PayoutRecord, cause: RequestNotSentError) -> None:
+        self.payout = payout
+        self.cause = cause
+        super().__init__(f"payout {payout.id} was not sent (nothing left this computer, nothing was paid) and is "
+                         f"{payout.status.value} again, to be executed again: {cause}")
 
 
 class PayoutWorkflow:
@@ -182,8 +196,9 @@ class PayoutWorkflow:
         """Send the payout to its provider, at most once, and record what is known of the outcome.
 
         Raises `ApprovalRequiredError`, `NotExecutableError`, `PolicyRefusedError`, `AlreadySentError` or
-        `EstimateMovedError` before anything is claimed, and `StaleRecordError` when another window or process
-        claimed the payout first; in all these cases nothing is sent.
+        `EstimateMovedError` before anything is claimed, `StaleRecordError` when another window or process
+        claimed the payout first, and `PayoutNotSentError` (after putting the claimed payout back) when no
+        connection to the provider could be made; in all these cases nothing is sent.
         """
         if self._ledger.in_transaction:
             # Inside a caller's transaction the claim would not be committed before the request leaves.
@@ -205,7 +220,7 @@ class PayoutWorkflow:
             detail={"idempotency_key": payout.idempotency_key, "approval_id": clearance.approval_id,
                     CLAIM_HOLDER_KEY: claim_holder()},
             clock=self._clock)
-        return await self._send(claimed, who.name, provider)
+        return await self._send(claimed, who.name, provider, first_send=True)
 
     # --- following a sent payout ----------------------------------------------------------------------------
 
@@ -345,11 +360,22 @@ class PayoutWorkflow:
             return self._approvals.request_approval(estimated.id, acting=acting)
         return estimated
 
-    async def _send(self, claimed: PayoutRecord, actor: str, provider: PayoutProvider) -> PayoutRecord:
-        """The one place a payout request leaves, always from a committed `submitting` claim."""
+    async def _send(self, claimed: PayoutRecord, actor: str, provider: PayoutProvider, *,
+                    first_send: bool) -> PayoutRecord:
+        """The one place a payout request leaves, always from a committed `submitting` claim.
+
+        `first_send`: claimed from a status in which nothing was ever sent (approved or estimated), so a
+        request that certainly never left puts it back there; a resend's earlier request may have been acted
+        on, so it stays `unknown` whatever this one met.
+        """
         self._checkpoint("claimed", claimed)
         try:
             state = await provider.submit(request_of(claimed), claimed.idempotency_key, claimed.estimate_data)
+        except RequestNotSentError as error:
+            if not first_send:
+                return mark_unknown(self._ledger, claimed, actor, error, self._clock)
+            raise PayoutNotSentError(mark_not_sent(self._ledger, claimed, actor, error, self._clock), error) \
+                from error
         except OrderAlreadyExistsError as error:
             # The provider holds an order under our key already: follow what it says of it, if it says.
             self._checkpoint("answered", claimed)
@@ -381,7 +407,7 @@ class PayoutWorkflow:
             detail={"idempotency_key": payout.idempotency_key, "provider_held": seen,
                     CLAIM_HOLDER_KEY: claim_holder()},
             clock=self._clock)
-        return await self._send(claimed, actor, provider)
+        return await self._send(claimed, actor, provider, first_send=False)
 
 
 def request_of(payout: PayoutRecord) -> PayoutRequest:

@@ -16,7 +16,7 @@ from types import MappingProxyType, TracebackType
 from typing import Any, Self, TypeVar
 
 from treasury_app.domain.payout_request import PayoutRequest
-from treasury_app.providers.errors import ProviderUnavailableError
+from treasury_app.providers.errors import ProviderUnavailableError, RequestNotSentError
 from treasury_app.providers.http_transport import HttpSettings, validate_base_url
 from treasury_app.providers.interface import (
     Balance,
@@ -80,6 +80,10 @@ class SandboxUnavailableError(ProviderUnavailableError):
         super().__init__(error.provider, f"{error.message}. {connection.title}: {where} at {connection.base_url}; "
                                          "if the sandbox is not running, start it in another terminal with "
                                          f"'treasury-app sandbox' (or set {SANDBOX_URL_ENV} to where it runs)")
+
+
+class SandboxNotReachedError(SandboxUnavailableError, RequestNotSentError):
+    """The sandbox could not even be connected to: nothing was sent (the workflow relies on the difference)."""
 
 
 class ProviderDirectory:
@@ -199,7 +203,8 @@ class SandboxClient:
         except SandboxUnavailableError:
             raise
         except ProviderUnavailableError as error:
-            raise SandboxUnavailableError(error, self.connection) from error
+            explained = SandboxNotReachedError if isinstance(error, RequestNotSentError) else SandboxUnavailableError
+            raise explained(error, self.connection) from error
 
 
 async def _close_all(providers: Iterable[PayoutProvider]) -> None:
