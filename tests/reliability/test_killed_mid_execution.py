@@ -218,7 +218,6 @@ async def test_killed_after_the_claim_and_restarted_after_pay3_abandoned_the_est
 async def test_killed_after_the_claim_then_treasury_app_refresh_recovers(
         provider, tmp_path, ledger_path, drivers, sandbox, desk, workflow):
     """The restart is the app's own command, `treasury-app refresh` (recovery first, then a poll)."""
-    pytest.importorskip("treasury_app.services.poller", reason="`refresh` needs the poller (services/poller.py)")
     payout = await approved_payout(workflow, desk, provider)
     driver = drivers(tmp_path / "execute", "execute", payout.id, stop_at="claimed")
     try:

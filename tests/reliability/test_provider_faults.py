@@ -46,6 +46,7 @@ from treasury_app.sandbox import (
     DEFAULT_CRYPTOMUS_PAYOUT_KEY,
 )
 from treasury_app.security.audit_chain import verify
+from treasury_app.services import poller
 from treasury_app.services.payout_workflow import PayoutWorkflow
 
 IMPATIENT = HttpSettings(connect_timeout=5, read_timeout=0.25, write_timeout=5, pool_timeout=5, max_attempts=2,
@@ -294,7 +295,6 @@ async def test_a_fault_while_polling_leaves_every_payout_as_it_was_until_it_clea
                          cases({"cryptomus": ("info",), "pay3": ("details",)}))
 async def test_the_poller_reports_a_fault_changes_nothing_and_catches_up_once_it_clears(
         provider, endpoint, fault, sandbox, desk, impatient_providers, providers, steady, clock):
-    poller = pytest.importorskip("treasury_app.services.poller", reason="services/poller.py is not written yet")
     payouts = await payouts_in_flight(sandbox, desk, steady, provider)
     faulty = faulty_workflow(desk, impatient_providers, clock, endpoint=endpoint)
     faulty_clients = {"pay3": impatient_providers["pay3"], "cryptomus": impatient_providers["cryptomus"]}
