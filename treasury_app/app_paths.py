@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -20,3 +21,10 @@ def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 def ledger_path(data_dir: Path) -> Path:
     return data_dir / LEDGER_FILENAME
+
+
+def resources_dir() -> Path:
+    """The folder of the app's icons and images: `resources/` beside the package, or inside a frozen bundle."""
+    bundle = getattr(sys, "_MEIPASS", None)  # PyInstaller unpacks data files there
+    base = Path(bundle) if bundle else Path(__file__).resolve().parent.parent
+    return base / "resources"
