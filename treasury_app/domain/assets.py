@@ -55,9 +55,21 @@ class Asset:
     def code(self) -> str:
         return f"{self.currency}-{self.network.code}"
 
+    @property
+    def display_places(self) -> int:
+        """The decimals a person sees at least (an amount's further digits are always shown too): cents for
+        stablecoins, satoshis for Bitcoin's family, six places for the 18-decimal EVM coins."""
+        if self.currency in STABLECOINS:
+            return min(2, self.decimals)
+        return min(self.decimals, 8 if self.network.address_format in _SATOSHI_FORMATS else 6)
+
     def __str__(self) -> str:
         return f"{self.currency} on {self.network.name}"
 
+
+STABLECOINS = frozenset({"USDT", "USDC"})
+_SATOSHI_FORMATS = frozenset({AddressFormat.BITCOIN, AddressFormat.BITCOIN_TESTNET, AddressFormat.LITECOIN,
+                              AddressFormat.DOGECOIN})
 
 NETWORKS: dict[str, Network] = {
     n.code: n

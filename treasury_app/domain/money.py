@@ -100,6 +100,15 @@ def format_amount(amount: Decimal, decimals: int | None = None) -> str:
     return f"{whole}.{fraction.ljust(decimals, '0')}"
 
 
+def display_amount(amount: Decimal, places: int = 0) -> str:
+    """For people: thousands grouped with commas ("1,500.00"), at least `places` decimals, and every digit the
+    amount has beyond them (never rounded). Files and the wire use `format_amount`, without grouping."""
+    text = format_amount(amount, places)
+    sign = "-" if text.startswith("-") else ""
+    whole, dot, fraction = text.lstrip("-").partition(".")
+    return f"{sign}{int(whole):,}{dot}{fraction}"
+
+
 def decimal_from_wire(value: object, field: str) -> Decimal:
     """Read an amount a provider sent as a JSON string or number (never a float: JSON is parsed to Decimal).
 

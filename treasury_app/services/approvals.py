@@ -177,6 +177,12 @@ class Approvals:
         # Refuse what no password could fix before asking for one, so a typo'd id costs no sign-in attempt.
         self._awaiting(self._ledger.payouts.get(payout_id))
         signed = self._accounts.authenticate(approver, password)  # commits on its own: failures must count
+        return self._record_decision(payout_id, signed, decision, reason)
+
+    def _record_decision(self, payout_id: int, signed: SignedIn, decision: ApprovalDecision,
+                         reason: str | None) -> ApprovalRecord:
+        """The decision of an approver who has just authenticated for this very act (`_decide`), or of the
+        demo's invented history (`demo_data`); every other rule is checked here."""
         with self._ledger.transaction():
             payout = self._awaiting(self._ledger.payouts.get(payout_id))
             who = require_permission(self._ledger, signed, Permission.APPROVE, "approve or reject payouts")

@@ -7,6 +7,7 @@ change and its row commit together or not at all.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -152,3 +153,17 @@ def ensure_untampered(ledger: Ledger, payout: PayoutRecord, approvals: Iterable[
 def short_text(text: str) -> str:
     """Free text as it may enter an audit row's detail: bounded in length."""
     return text if len(text) <= MAX_TEXT_IN_DETAIL else text[:MAX_TEXT_IN_DETAIL] + "…"
+
+
+def detail_for_people(row: AuditRow) -> dict[str, Any]:
+    """An audit row's detail as a person reads it: without the chain's own digests (an unreadable detail,
+    which `audit verify` reports, is shown as it is stored)."""
+    if not row.detail_json:
+        return {}
+    try:
+        detail = json.loads(row.detail_json)
+    except ValueError:
+        return {"stored": row.detail_json}
+    if not isinstance(detail, dict):
+        return {"stored": detail}
+    return {key: value for key, value in detail.items() if key not in RESERVED_DETAIL_KEYS}

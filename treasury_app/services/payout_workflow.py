@@ -168,10 +168,13 @@ class PayoutWorkflow:
 
     # --- estimate -------------------------------------------------------------------------------------------
 
-    async def estimate(self, acting: SignedIn, payout_id: int) -> PayoutRecord:
+    async def estimate(self, acting: SignedIn, payout_id: int, *, route_for_approval: bool = True) -> PayoutRecord:
         """Ask the provider's fee and net amount, store them (→ estimated), and send the payout for approval
         when the policy asks for one (→ awaiting_approval). A policy refusal raises `PolicyRefusedError`
-        after the estimate is stored."""
+        after the estimate is stored.
+
+        `route_for_approval=False` stops at estimated: the window shows the figures first and sends the payout
+        for approval when the person says so (`Approvals.request_approval`)."""
         who = require_permission(self._ledger, acting, Permission.COMPOSE, "estimate payouts")
         payout = self._ledger.payouts.get(payout_id)
         if payout.status not in ESTIMABLE:
@@ -188,7 +191,7 @@ class PayoutWorkflow:
                 self._ledger, payout.id, PayoutStatus.ESTIMATED, operator=who.name, action=WorkflowAction.ESTIMATED,
                 expected_version=payout.version, changes=_estimate_changes(estimate, self._clock()),
                 detail=_estimate_detail(estimate), clock=self._clock)
-        return self._route_for_approval(estimated, acting)
+        return self._route_for_approval(estimated, acting) if route_for_approval else estimated
 
     # --- execute --------------------------------------------------------------------------------------------
 

@@ -83,6 +83,7 @@ class Poller:
         self.settings = settings or PollerSettings()
         self._time_slice = self.settings.time_slice.total_seconds()
         self._listeners: list[Listener] = []
+        self._report_listeners: list[Callable[[RefreshReport], None]] = []
         self._changes: list[PayoutChange] = []  # of the round under way
         self._slice_began: float | None = time.perf_counter()
         self._slice_fresh = True
@@ -100,6 +101,11 @@ class Poller:
                 self._listeners.remove(listener)
 
         return unsubscribe
+
+    def subscribe_reports(self, listener: Callable[[RefreshReport], None]) -> Callable[[], None]:
+        """`listener` gets the report of every round `run` makes (recovery's too): for a status line."""
+        self._report_listeners.append(listener)
+        return lambda: self._report_listeners.remove(listener) if listener in self._report_listeners else None
 
     def wake(self) -> None:
         """Start the next round of `run` now (e.g. after this window executed a payout)."""
@@ -151,10 +157,11 @@ class Poller:
         is logged and tried again later; the poller does not die of it.
         """
         stop = stop or asyncio.Event()
-        await self.recover()
+        self._tell(await self.recover())
         while not stop.is_set():
             try:
                 report = await self.refresh_once(due_only=True)
+                self._tell(report)
             except Exception:  # the poller must outlive one bad round
                 log.exception("a polling round failed; trying again in %s", self.settings.longest_sleep)
                 await self._sleep(self.settings.longest_sleep.total_seconds(), stop)
@@ -164,6 +171,13 @@ class Poller:
             await self._sleep(self._seconds_to_next_due(), stop)
 
     # --- inside ---------------------------------------------------------------------------------------------
+
+    def _tell(self, report: RefreshReport) -> None:
+        for listener in list(self._report_listeners):
+            try:
+                listener(report)
+            except Exception:  # as for change listeners: a closed window must not stop the poller
+                log.exception("a listener of polling rounds failed")
 
     def _payouts_of(self, provider: str, due_before: datetime | None) -> Iterator[list[PayoutRecord]]:
         """A provider's open payouts in chunks, each read when the round needs it (a read of thousands of

@@ -1,0 +1,47 @@
+"""The approvals queue as one operator sees it: payouts waiting for their decision, and payouts waiting for
+someone else's (their own, which they may never approve, or all of them when they are no approver)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from treasury_app.domain.approval_binding import same_operator
+from treasury_app.domain.approval_policy import PolicyDecision
+from treasury_app.domain.payout_lifecycle import PayoutStatus
+from treasury_app.domain.roles import Permission, may
+from treasury_app.ledger import Ledger, PayoutFilter, PayoutRecord, PayoutSort
+
+from .approvals import Approvals
+from .operator_accounts import SignedIn
+
+
+@dataclass(frozen=True)
+class WaitingPayout:
+    payout: PayoutRecord
+    policy: PolicyDecision  # why it needs an approval
+
+
+@dataclass(frozen=True)
+class ApprovalQueue:
+    for_me: tuple[WaitingPayout, ...]
+    for_others: tuple[WaitingPayout, ...]
+
+    @property
+    def count_for_me(self) -> int:
+        return len(self.for_me)
+
+
+def approval_queue(ledger: Ledger, approvals: Approvals, acting: SignedIn) -> ApprovalQueue:
+    """Every payout awaiting approval, oldest first, split by whether `acting` may decide it."""
+    with ledger.snapshot():
+        record = ledger.operators.find(acting.name)
+        approver = record is not None and record.active and may(record.roles, Permission.APPROVE)
+        mine: list[WaitingPayout] = []
+        others: list[WaitingPayout] = []
+        waiting = PayoutFilter(statuses=(PayoutStatus.AWAITING_APPROVAL,))
+        for batch in ledger.payouts.iter_batches(waiting, sort=PayoutSort.OLDEST):
+            for payout in batch:
+                entry = WaitingPayout(payout, approvals.policy_decision(payout))
+                decidable = approver and not same_operator(acting.name, payout.created_by)
+                (mine if decidable else others).append(entry)
+    return ApprovalQueue(tuple(mine), tuple(others))
