@@ -48,6 +48,15 @@ SEED_ROWS: dict[int, list[tuple[str, tuple]]] = {
          (2, "2025-01-03T03:04:05.000006Z", "bob", "payout.approved", "payout:7", '{"approval_id":1}', "a" * 64,
           "b" * 64)),
     ],
+    # Version 3 searches keys, provider payout ids and tx hashes too, and counts payouts per status/provider/currency.
+    3: [
+        ("INSERT INTO payouts (id, idempotency_key, provider, currency, network, address, amount, amount_key, "
+         "fee_mode, status, provider_payout_id, tx_hash, created_by, created_at, updated_at) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         (8, "k8-sent", "cryptomus", "BTC", "BTC", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "0.5",
+          "000000000000000000.500000000000000000", "from_balance", "processing", "cm-uuid-8", "ab" * 32, "bob",
+          "2025-01-04T03:04:05.000006Z", "2025-01-04T03:04:05.000006Z")),
+    ],
 }
 SEEDED_TABLES = ["address_book", "approvals", "audit_log", "operators", "payout_events", "payouts", "policies",
                  "settings"]
@@ -102,6 +111,9 @@ def test_a_file_at_an_earlier_version_is_migrated_keeping_its_rows(tmp_path, ver
     with open_ledger(old) as ledger:
         assert ledger.schema_version == SCHEMA_VERSION
         assert ledger.integrity_check() == []
+        if version:  # the search and the counts cover the rows written before they existed
+            assert ledger.payouts.count(PayoutFilter(text="k7")) == 1
+            assert ledger.payouts.count(PayoutFilter(provider="pay3", currency="USDT")) == 1
 
     open_ledger(tmp_path / "fresh.sqlite3").close()
     assert schema_of(old) == schema_of(tmp_path / "fresh.sqlite3")
@@ -131,6 +143,9 @@ def test_a_file_at_the_current_version_opens_with_its_rows_readable_through_the_
         assert ledger.policies.get("usdt").approval_threshold == 1000
         assert ledger.address_book.find("TRON", "TXguLRFtrAFrEDA17WuPfrxB84jVzJcNNV").label == "Supplier"
         assert ledger.payouts.count(PayoutFilter(text="old note")) == 1
+        # Rows of every version are found by the fields version 3 added to the search, and counted.
+        assert ledger.payouts.count(PayoutFilter(text="k7")) == ledger.payouts.count(PayoutFilter(text="cm-uuid")) == 1
+        assert ledger.payouts.count(PayoutFilter(provider="pay3", statuses=("completed",))) == 1
 
 
 def test_a_failing_migration_leaves_the_file_at_its_old_version(tmp_path, monkeypatch):

@@ -15,6 +15,7 @@ from .checkpoints import DEFAULT_INTERVAL_SECONDS, BackgroundCheckpoints
 from .connection import DEFAULT_BUSY_TIMEOUT_MS, LedgerConnection
 from .migrations import file_version, migrate, refuse_unknown_file
 from .operators import OperatorRepository
+from .payout_table_reads import PayoutTableReads
 from .payouts import PayoutRepository
 from .policies import PolicyRepository
 from .settings import SettingsRepository
@@ -28,6 +29,7 @@ class Ledger:
         self._link = link
         self._checkpoints: BackgroundCheckpoints | None = None
         self.payouts = PayoutRepository(link, clock)
+        self.payout_table = PayoutTableReads(link, self.payouts)
         self.settings = SettingsRepository(link, clock)
         self.policies = PolicyRepository(link, clock)
         self.address_book = AddressBookRepository(link, clock)

@@ -19,6 +19,8 @@ from treasury_app.domain.payout_lifecycle import PayoutStatus
 from .timestamps import format_timestamp
 
 SEARCH_MAX_LENGTH = 200
+# What the search looks in (the full-text table's columns, see schema.SEARCH_COLUMNS).
+SEARCHED_COLUMNS = ("address", "reference", "note", "idempotency_key", "provider_payout_id", "tx_hash")
 # The trigram tokenizer indexes three characters at a time; a shorter search cannot use it.
 FTS_MIN_LENGTH = 3
 
@@ -34,6 +36,7 @@ PAYOUT_COLUMNS = ", ".join(PAYOUT_COLUMN_NAMES)
 # What a row of the payout table shows; the detail panel loads the whole record of the selected payout.
 LISTING_COLUMN_NAMES = (
     "id", "created_at", "status", "provider", "currency", "network", "amount", "address", "reference", "tx_hash",
+    "version",
 )
 LISTING_COLUMNS = ", ".join(LISTING_COLUMN_NAMES)
 
@@ -43,25 +46,50 @@ class PayoutSort(StrEnum):
     OLDEST = "oldest"
     AMOUNT_ASC = "amount_asc"
     AMOUNT_DESC = "amount_desc"
-    STATUS = "status"
+    STATUS_ASC = "status_asc"
+    STATUS_DESC = "status_desc"
+    PROVIDER_ASC = "provider_asc"
+    PROVIDER_DESC = "provider_desc"
+    CURRENCY_ASC = "currency_asc"
+    CURRENCY_DESC = "currency_desc"
 
 
-# `id` breaks ties so that the order is total: paging never shows a row twice or skips one.
-_ORDER_BY = {
-    PayoutSort.NEWEST: "created_at DESC, id DESC",
-    PayoutSort.OLDEST: "created_at ASC, id ASC",
-    PayoutSort.AMOUNT_ASC: "amount_key ASC, id ASC",
-    PayoutSort.AMOUNT_DESC: "amount_key DESC, id DESC",
-    PayoutSort.STATUS: "status ASC, created_at DESC, id DESC",
+@dataclass(frozen=True)
+class SortKey:
+    """The columns a sort orders by, all in one direction, `id` last so that the order is total: paging never
+    shows a row twice or skips one. One direction throughout is what lets a row-value comparison continue a
+    page from an index (SQLite uses an index for `(a, b, id) > (?, ?, ?)` only when its columns agree), and
+    it makes a descending sort exactly the ascending one reversed (status descending: newest first within a
+    status; ascending: oldest first)."""
+
+    columns: tuple[str, ...]
+    descending: bool
+
+    def order_by(self, *, reverse: bool = False, keep_off_index: bool = False) -> str:
+        direction = "ASC" if self.descending == reverse else "DESC"
+        terms = ", ".join(f"{column} {direction}" for column in self.columns)
+        return "+" + terms if keep_off_index else terms
+
+
+SORT_KEYS: dict[PayoutSort, SortKey] = {
+    PayoutSort.NEWEST: SortKey(("created_at", "id"), True),
+    PayoutSort.OLDEST: SortKey(("created_at", "id"), False),
+    PayoutSort.AMOUNT_ASC: SortKey(("amount_key", "id"), False),
+    PayoutSort.AMOUNT_DESC: SortKey(("amount_key", "id"), True),
+    PayoutSort.STATUS_ASC: SortKey(("status", "created_at", "id"), False),
+    PayoutSort.STATUS_DESC: SortKey(("status", "created_at", "id"), True),
+    PayoutSort.PROVIDER_ASC: SortKey(("provider", "created_at", "id"), False),
+    PayoutSort.PROVIDER_DESC: SortKey(("provider", "created_at", "id"), True),
+    PayoutSort.CURRENCY_ASC: SortKey(("currency", "created_at", "id"), False),
+    PayoutSort.CURRENCY_DESC: SortKey(("currency", "created_at", "id"), True),
 }
 
 # Keyset batches continue after the last row seen: a row-value comparison SQLite answers from the index.
-KEYSET_COLUMNS = {
-    PayoutSort.NEWEST: (("created_at", "id"), "<"),
-    PayoutSort.OLDEST: (("created_at", "id"), ">"),
-    PayoutSort.AMOUNT_ASC: (("amount_key", "id"), ">"),
-    PayoutSort.AMOUNT_DESC: (("amount_key", "id"), "<"),
-}
+KEYSET_COLUMNS = {sort: (key.columns, "<" if key.descending else ">") for sort, key in SORT_KEYS.items()}
+# The filter each grouping sort's index also serves (status order walks (status, created_at, id)).
+_GROUP_FILTERS = {"status": "statuses", "provider": "provider", "currency": "currency"}
+# Filters that `payout_counts` (kept per status, provider and currency) cannot answer.
+_UNCOUNTED_FIELDS = ("created_from", "created_to", "text", "created_by")
 
 
 @dataclass(frozen=True)
@@ -69,7 +97,8 @@ class PayoutFilter:
     """What the window's filter bar and the reports select; empty fields select everything.
 
     `created_from` is inclusive and `created_to` exclusive, so consecutive periods never share a payout.
-    `text` finds payouts whose address, reference or note contains it (case-insensitive), taken literally.
+    `text` finds payouts whose address, reference, note, idempotency key, provider payout id or tx hash
+    contains it (case-insensitive), taken literally.
     """
 
     statuses: tuple[PayoutStatus, ...] = ()
@@ -117,7 +146,10 @@ def page_query(payout_filter: PayoutFilter, sort: PayoutSort, limit: int, offset
 
 
 def count_query(payout_filter: PayoutFilter) -> SqlQuery:
+    """How many payouts match; from `payout_counts` (a few rows) when only status, provider and currency filter."""
     where, params = where_clause(payout_filter)
+    if all(getattr(payout_filter, name) in (None, ()) for name in _UNCOUNTED_FIELDS):
+        return SqlQuery(f"SELECT coalesce(sum(n), 0) FROM payout_counts{where}", tuple(params))
     return SqlQuery(f"SELECT count(*) FROM payouts{where}", tuple(params))
 
 
@@ -132,18 +164,46 @@ def amounts_query(payout_filter: PayoutFilter) -> SqlQuery:
     return SqlQuery(f"SELECT amount FROM payouts{where}", tuple(params))
 
 
-def batch_query(payout_filter: PayoutFilter, sort: PayoutSort, after: tuple[Any, ...] | None, size: int,
-                use: IndexUse = IndexUse.PLANNER) -> SqlQuery:
-    if sort not in KEYSET_COLUMNS:
-        raise ValueError(f"batches are read newest, oldest or by amount, not in {sort} order")
-    columns, comparison = KEYSET_COLUMNS[sort]
+def keyset_query(payout_filter: PayoutFilter, sort: PayoutSort, after: tuple[Any, ...] | None, size: int,
+                 use: IndexUse = IndexUse.PLANNER, columns: str = PAYOUT_COLUMNS, *,
+                 backwards: bool = False) -> SqlQuery:
+    """Up to `size` rows in `sort` order right after the position `after` (from the start when None).
+
+    `backwards` reads the rows right before `after` instead, nearest first (the caller reverses them). Never
+    OFFSET: SQLite seeks to the position in the sort's index and reads `size` rows from there.
+    """
+    key = SORT_KEYS[PayoutSort(sort)]
     where, params = where_clause(payout_filter, _off_index(payout_filter, sort, use))
     if after is not None:
-        keyset = f"({', '.join(columns)}) {comparison} ({', '.join('?' * len(columns))})"
+        comparison = "<" if key.descending != backwards else ">"
+        keyset = f"({', '.join(key.columns)}) {comparison} ({', '.join('?' * len(key.columns))})"
         where = f"{where} AND {keyset}" if where else f" WHERE {keyset}"
         params = [*params, *after]
-    sql = f"SELECT {PAYOUT_COLUMNS}, amount_key FROM payouts{where} ORDER BY {_order_by(sort, use)} LIMIT ?"
-    return SqlQuery(sql, (*params, size))
+    order = key.order_by(reverse=backwards, keep_off_index=use is IndexUse.SORT_MATCHES)
+    return SqlQuery(f"SELECT {columns} FROM payouts{where} ORDER BY {order} LIMIT ?", (*params, size))
+
+
+def batch_query(payout_filter: PayoutFilter, sort: PayoutSort, after: tuple[Any, ...] | None, size: int,
+                use: IndexUse = IndexUse.PLANNER) -> SqlQuery:
+    """An export batch: whole records, then `amount_key` (for the next batch's position)."""
+    return keyset_query(payout_filter, sort, after, size, use, f"{PAYOUT_COLUMNS}, amount_key")
+
+
+def anchors_query(payout_filter: PayoutFilter, sort: PayoutSort, every: int,
+                  use: IndexUse = IndexUse.PLANNER) -> SqlQuery:
+    """The sort position of rows every, 2·every, … (1-based): where the pages that start at row k·every begin.
+
+    One pass over the matches in sort order (ROW_NUMBER over the sort's own index), so that the window can
+    reach row 900,000 with one keyset page from the nearest anchor instead of reading (or OFFSETting past)
+    every row before it.
+    """
+    key = SORT_KEYS[PayoutSort(sort)]
+    columns = ", ".join(key.columns)
+    where, params = where_clause(payout_filter, _off_index(payout_filter, sort, use))
+    order = key.order_by(keep_off_index=use is IndexUse.SORT_MATCHES)
+    sql = (f"SELECT {columns} FROM (SELECT {columns}, row_number() OVER (ORDER BY {order}) AS row_number "
+           f"FROM payouts{where}) WHERE row_number % ? = 0 ORDER BY row_number")
+    return SqlQuery(sql, (*params, every))
 
 
 def competing_filters(payout_filter: PayoutFilter, sort: PayoutSort) -> frozenset[str]:
@@ -161,12 +221,14 @@ def competing_filters(payout_filter: PayoutFilter, sort: PayoutSort) -> frozense
         "currency": payout_filter.currency is not None,
         "created": payout_filter.created_from is not None or payout_filter.created_to is not None,
     }
-    if sort in (PayoutSort.AMOUNT_ASC, PayoutSort.AMOUNT_DESC):
-        competing |= {name for name, given in present.items() if given}  # no index pairs a filter with amounts
-    elif sort is PayoutSort.STATUS:
-        competing |= {name for name, given in present.items() if given and name != "statuses"}
+    given = {name for name, is_given in present.items() if is_given}
+    lead = SORT_KEYS[PayoutSort(sort)].columns[0]
+    if lead == "amount_key":
+        competing |= given  # no index pairs a filter with amounts
+    elif lead in _GROUP_FILTERS:
+        competing |= given - {_GROUP_FILTERS[lead]}  # (status, created_at, id) serves a status filter too
     elif len(payout_filter.statuses) > 1:
-        # (status, created_at) serves one status in date order; several would be merged by a sort.
+        # (status, created_at, id) serves one status in date order; several would be merged by a sort.
         competing.add("statuses")
     return frozenset(competing)
 
@@ -176,8 +238,7 @@ def _off_index(payout_filter: PayoutFilter, sort: PayoutSort, use: IndexUse) -> 
 
 
 def _order_by(sort: PayoutSort, use: IndexUse) -> str:
-    order = _ORDER_BY[PayoutSort(sort)]
-    return "+" + order if use is IndexUse.SORT_MATCHES else order
+    return SORT_KEYS[PayoutSort(sort)].order_by(keep_off_index=use is IndexUse.SORT_MATCHES)
 
 
 def where_clause(payout_filter: PayoutFilter, off_index: frozenset[str] = frozenset()) -> tuple[str, list[Any]]:
@@ -208,10 +269,8 @@ def where_clause(payout_filter: PayoutFilter, off_index: frozenset[str] = frozen
             clauses.append(f"{column('id', 'text')} IN (SELECT rowid FROM payouts_search WHERE payouts_search MATCH ?)")
             params.append(fts_phrase(text))
         else:
-            clauses.append(
-                "(address LIKE ? ESCAPE '\\' OR reference LIKE ? ESCAPE '\\' OR note LIKE ? ESCAPE '\\')"
-            )
-            params.extend([like_pattern(text)] * 3)
+            clauses.append("(" + " OR ".join(f"{name} LIKE ? ESCAPE '\\'" for name in SEARCHED_COLUMNS) + ")")
+            params.extend([like_pattern(text)] * len(SEARCHED_COLUMNS))
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 

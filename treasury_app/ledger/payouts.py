@@ -341,9 +341,9 @@ class PayoutRepository:
             raise InvalidFieldError("offset", "must be 0 or more")
         payout_filter = payout_filter or PayoutFilter()
         sort = PayoutSort(sort)
-        return page_query(payout_filter, sort, limit, offset, self._index_use(payout_filter, sort), columns)
+        return page_query(payout_filter, sort, limit, offset, self.index_use(payout_filter, sort), columns)
 
-    def _index_use(self, payout_filter: PayoutFilter, sort: PayoutSort) -> IndexUse:
+    def index_use(self, payout_filter: PayoutFilter, sort: PayoutSort) -> IndexUse:
         """When filters and sort order compete for indexes: sort the matches if few, else walk the order.
 
         Few matches are found through the filters' indexes and sorted in milliseconds; among many, walking the
@@ -368,12 +368,12 @@ class PayoutRepository:
         """
         payout_filter = payout_filter or PayoutFilter()
         sort = PayoutSort(sort)
-        columns, _ = KEYSET_COLUMNS.get(sort, ((), ""))
+        columns, _ = KEYSET_COLUMNS[sort]
         _positive(batch_size, "batch_size")
         # batch_query selects the record's columns and then amount_key: where each keyset column sits in a row.
         positions = [len(PAYOUT_COLUMN_NAMES) if c == "amount_key" else PAYOUT_COLUMN_NAMES.index(c) for c in columns]
         after: tuple[Any, ...] | None = None
-        use = self._index_use(payout_filter, sort) if sort in KEYSET_COLUMNS else IndexUse.PLANNER
+        use = self.index_use(payout_filter, sort)
         while True:
             query = batch_query(payout_filter, sort, after, batch_size, use)
             rows = self._link.tuples(query.sql, query.params)

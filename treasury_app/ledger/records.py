@@ -138,13 +138,14 @@ class PayoutListing(NamedTuple):
     address: str
     reference: str | None
     tx_hash: str | None
+    version: int  # moves on every change: a re-read row with the same version shows nothing new
 
     @classmethod
     def from_values(cls, values: Sequence[Any]) -> PayoutListing:
         """Build from a row selected as `payout_queries.LISTING_COLUMNS` (that order)."""
-        id_, created_at, status, provider, currency, network, amount, address, reference, tx_hash = values
+        id_, created_at, status, provider, currency, network, amount, address, reference, tx_hash, version = values
         return cls(id_, _time(created_at), _STATUSES[status], provider, currency, network, Decimal(amount), address,
-                   reference, tx_hash)
+                   reference, tx_hash, version)
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,7 +185,77 @@ def _v2_audit_subject_index(conn: sqlite3.Connection) -> None:
     run_script(conn, "CREATE INDEX audit_log_subject ON audit_log (subject, seq);")
 
 
+# What the payout table's search box looks in: everything a person may have copied from somewhere else.
+SEARCH_COLUMNS = "address, reference, note, idempotency_key, provider_payout_id, tx_hash"
+_NEW_SEARCH = "new.address, new.reference, new.note, new.idempotency_key, new.provider_payout_id, new.tx_hash"
+_OLD_SEARCH = "old.address, old.reference, old.note, old.idempotency_key, old.provider_payout_id, old.tx_hash"
+_COUNT_KEY = "status, provider, currency"
+
+
+def _v3_table_sorts_counts_and_search(conn: sqlite3.Connection) -> None:
+    # Sorting the window's table by status, provider or currency pages by (column, created_at, id): the row
+    # value comparison that continues a page uses an index only when all its columns run the same way, so
+    # these indexes become ascending throughout (walked backwards for newest first).
+    # The search also finds idempotency keys, provider payout ids and tx hashes, which support staff paste.
+    # `payout_counts` keeps how many payouts each (status, provider, currency) has: the table's row count
+    # for those filters is a sum of a few rows instead of a walk over a million.
+    run_script(conn, f"""
+        DROP INDEX payouts_status_created;
+        DROP INDEX payouts_provider_created;
+        DROP INDEX payouts_currency_created;
+        CREATE INDEX payouts_status_created ON payouts (status, created_at, id);
+        CREATE INDEX payouts_provider_created ON payouts (provider, created_at, id);
+        CREATE INDEX payouts_currency_created ON payouts (currency, created_at, id);
+
+        DROP TRIGGER payouts_search_insert;
+        DROP TRIGGER payouts_search_delete;
+        DROP TRIGGER payouts_search_update;
+        DROP TABLE payouts_search;
+        CREATE VIRTUAL TABLE payouts_search USING fts5(
+            {SEARCH_COLUMNS}, content='payouts', content_rowid='id', tokenize='trigram'
+        );
+        INSERT INTO payouts_search (payouts_search) VALUES ('rebuild');
+        CREATE TRIGGER payouts_search_insert AFTER INSERT ON payouts BEGIN
+            INSERT INTO payouts_search (rowid, {SEARCH_COLUMNS}) VALUES (new.id, {_NEW_SEARCH});
+        END;
+        CREATE TRIGGER payouts_search_delete AFTER DELETE ON payouts BEGIN
+            INSERT INTO payouts_search (payouts_search, rowid, {SEARCH_COLUMNS})
+            VALUES ('delete', old.id, {_OLD_SEARCH});
+        END;
+        CREATE TRIGGER payouts_search_update AFTER UPDATE OF {SEARCH_COLUMNS} ON payouts BEGIN
+            INSERT INTO payouts_search (payouts_search, rowid, {SEARCH_COLUMNS})
+            VALUES ('delete', old.id, {_OLD_SEARCH});
+            INSERT INTO payouts_search (rowid, {SEARCH_COLUMNS}) VALUES (new.id, {_NEW_SEARCH});
+        END;
+
+        CREATE TABLE payout_counts (
+            status TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            currency TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY ({_COUNT_KEY})
+        ) WITHOUT ROWID;
+        INSERT INTO payout_counts ({_COUNT_KEY}, n) SELECT {_COUNT_KEY}, count(*) FROM payouts GROUP BY {_COUNT_KEY};
+        CREATE TRIGGER payout_counts_insert AFTER INSERT ON payouts BEGIN
+            INSERT INTO payout_counts ({_COUNT_KEY}, n) VALUES (new.status, new.provider, new.currency, 1)
+            ON CONFLICT ({_COUNT_KEY}) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER payout_counts_delete AFTER DELETE ON payouts BEGIN
+            UPDATE payout_counts SET n = n - 1
+            WHERE status = old.status AND provider = old.provider AND currency = old.currency;
+        END;
+        CREATE TRIGGER payout_counts_update AFTER UPDATE OF {_COUNT_KEY} ON payouts
+        WHEN old.status IS NOT new.status OR old.provider IS NOT new.provider OR old.currency IS NOT new.currency
+        BEGIN
+            UPDATE payout_counts SET n = n - 1
+            WHERE status = old.status AND provider = old.provider AND currency = old.currency;
+            INSERT INTO payout_counts ({_COUNT_KEY}, n) VALUES (new.status, new.provider, new.currency, 1)
+            ON CONFLICT ({_COUNT_KEY}) DO UPDATE SET n = n + 1;
+        END;
+        """)
+
+
 # Index i holds the migration that takes a file from version i to version i + 1.
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_audit_subject_index]
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_audit_subject_index, _v3_table_sorts_counts_and_search]
 
 SCHEMA_VERSION = len(MIGRATIONS)
