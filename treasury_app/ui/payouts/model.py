@@ -9,6 +9,8 @@ move under a person's eyes or selection).
 
 from __future__ import annotations
 
+import ctypes
+import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
@@ -32,8 +34,9 @@ from treasury_app.services.payout_table import (
 )
 
 PAYOUT_ID_ROLE = Qt.ItemDataRole.UserRole + 1  # int: the payout's id, on every cell of its row
-STATUS_ROLE = Qt.ItemDataRole.UserRole + 2  # PayoutStatus: for colour and icon
-ROW_ROLE = Qt.ItemDataRole.UserRole + 3  # TableRow: the whole row as read
+# The payout's status, for colour and icon. Qt's variant turns the PayoutStatus (a str) into plain text on the
+# way out: `PayoutStatus(index.data(STATUS_ROLE))` gives the enum back.
+STATUS_ROLE = Qt.ItemDataRole.UserRole + 2
 PAGE_SIZE = 200
 CACHED_PAGES = 50
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -101,7 +104,9 @@ class PayoutTableModel(QAbstractTableModel):
         self._anchors_asked = False
         self._waiting_for_anchors: set[int] = set()
         self._jobs = 0
+        self._loading = False
         self._delivered.connect(self._on_delivered, Qt.ConnectionType.QueuedConnection)
+        self.loading_changed.connect(self._remember_loading)
 
     # --- the query ----------------------------------------------------------------------------------------
 
@@ -112,6 +117,11 @@ class PayoutTableModel(QAbstractTableModel):
     @property
     def table_sort(self) -> TableSort:
         return self._sort
+
+    @property
+    def is_loading(self) -> bool:
+        """Whether a read is under way (what `loading_changed` last said)."""
+        return self._loading
 
     @property
     def count(self) -> int | None:
@@ -128,8 +138,8 @@ class PayoutTableModel(QAbstractTableModel):
         generation = self._generation
         self._run(lambda: self._table.read_query(
             payout_filter, self._sort, self._page_size,
-            on_first_page=lambda rows: self._delivered.emit(lambda: self._first_page_read(generation, rows), None),
-            on_count=lambda count: self._delivered.emit(lambda: self._count_read(generation, count), None),
+            on_first_page=lambda rows: _emit(self._delivered, lambda: self._first_page_read(generation, rows), None),
+            on_count=lambda count: _emit(self._delivered, lambda: self._count_read(generation, count), None),
         ), lambda _query: self._query_read(generation))
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -177,11 +187,13 @@ class PayoutTableModel(QAbstractTableModel):
             return row.id
         if role == STATUS_ROLE:
             return row.status
-        if role == ROW_ROLE:
-            return row
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == self.Column.AMOUNT:
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         return None
+
+    def row_at(self, row: int) -> TableRow | None:
+        """The row as read (None when its page is not read); the detail panel loads the whole payout by id."""
+        return self._row_at(row, fetch=False)
 
     def row_of_payout(self, payout_id: int) -> int | None:
         """The row a payout is on, among the rows read so far (None when not read, or not in this query)."""
@@ -281,11 +293,11 @@ class PayoutTableModel(QAbstractTableModel):
             return
         self._count = count
         self._resize(count)
-        self.count_changed.emit(count)
+        _emit(self.count_changed, count)
 
     def _query_read(self, generation: int) -> None:
         if generation == self._generation:
-            self.query_finished.emit()
+            _emit(self.query_finished)
 
     def _page_read(self, generation: int, number: int, rows: list[TableRow]) -> None:
         if generation != self._generation:
@@ -297,7 +309,7 @@ class PayoutTableModel(QAbstractTableModel):
         first = number * self._page_size
         last = min(first + len(rows), self._row_count) - 1
         if last >= first:
-            self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.Column) - 1))
+            _emit(self.dataChanged, self.index(first, 0), self.index(last, len(self.Column) - 1))
 
     def _anchors_read(self, generation: int, anchors: list[TablePosition]) -> None:
         if generation != self._generation:
@@ -319,7 +331,10 @@ class PayoutTableModel(QAbstractTableModel):
             if page[offset].version == fresh.version:
                 continue
             page[offset] = fresh
-            self.dataChanged.emit(self.index(row_number, 0), self.index(row_number, len(self.Column) - 1))
+            _emit(self.dataChanged, self.index(row_number, 0), self.index(row_number, len(self.Column) - 1))
+
+    def _remember_loading(self, loading: bool) -> None:
+        self._loading = loading
 
     def _resize(self, count: int) -> None:
         if count > self._row_count:
@@ -337,9 +352,9 @@ class PayoutTableModel(QAbstractTableModel):
              on_error: Callable[[], None] | None = None) -> None:
         self._jobs += 1
         if self._jobs == 1:
-            self.loading_changed.emit(True)
+            _emit(self.loading_changed, True)
         future = self._run_off_thread(job)
-        future.add_done_callback(lambda done: self._delivered.emit((on_result, on_error), done))
+        future.add_done_callback(lambda done: _emit(self._delivered, (on_result, on_error), done))
 
     def _on_delivered(self, callbacks: Any, future: Future[Any] | None) -> None:
         if future is None:  # a part of a query read (first page, count) while its job goes on
@@ -348,14 +363,39 @@ class PayoutTableModel(QAbstractTableModel):
         on_result, on_error = callbacks
         self._jobs -= 1
         if self._jobs == 0:
-            self.loading_changed.emit(False)
+            _emit(self.loading_changed, False)
         error = future.exception()
         if error is None:
             on_result(future.result())
             return
         if on_error is not None:
             on_error()
-        self.failed.emit(error)
+        _emit(self.failed, error)
+
+
+def _emit(signal: Any, *args: Any) -> None:
+    """Emit, making up for PySide6 6.12's `SignalInstance.emit`, which returns True without owning a reference
+    to it: each emit takes one from True's count, and Python 3.11 aborts ("bool_dealloc") once it reaches zero,
+    after some thousands of emits or at exit. (Python 3.12's True is immortal; there this does nothing.)"""
+    signal.emit(*args)
+    if _EMIT_STEALS_TRUE:
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
+
+
+def _emit_steals_a_reference() -> bool:
+    class Probe(QObject):
+        probed = Signal()
+
+    probe = Probe()
+    before = sys.getrefcount(True)
+    probe.probed.emit()
+    stolen = before - sys.getrefcount(True)
+    for _ in range(stolen):
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
+    return stolen > 0
+
+
+_EMIT_STEALS_TRUE = _emit_steals_a_reference()
 
 
 def _display(row: TableRow, column: PayoutTableModel.Column) -> str:
