@@ -3,27 +3,20 @@ anchors, sorting in the ledger, and poller updates that repaint rows without res
 
 from __future__ import annotations
 
-import os
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt makes the QApplication
+import pytest
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtWidgets import QTableView
 
-from concurrent.futures import ThreadPoolExecutor  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
-from decimal import Decimal  # noqa: E402
-
-import ctypes  # noqa: E402
-import sys  # noqa: E402
-
-import pytest  # noqa: E402
-from PySide6.QtCore import QItemSelectionModel, Qt  # noqa: E402
-from PySide6.QtWidgets import QTableView  # noqa: E402
-
-from treasury_app.domain.assets import ASSETS  # noqa: E402
-from treasury_app.domain.payout_lifecycle import PayoutStatus as S  # noqa: E402
-from treasury_app.domain.payout_request import FeeMode, PayoutRequest  # noqa: E402
-from treasury_app.ledger import ImportedPayout, open_ledger  # noqa: E402
-from treasury_app.services.payout_table import PayoutFilter, PayoutTable  # noqa: E402
-from treasury_app.ui.payouts.model import PAYOUT_ID_ROLE, STATUS_ROLE, PayoutTableModel  # noqa: E402
+from treasury_app.domain.assets import ASSETS
+from treasury_app.domain.payout_lifecycle import PayoutStatus as S
+from treasury_app.domain.payout_request import FeeMode, PayoutRequest
+from treasury_app.ledger import ImportedPayout, open_ledger
+from treasury_app.services.payout_table import PayoutFilter, PayoutTable
+from treasury_app.ui.payouts.model import PAYOUT_ID_ROLE, STATUS_ROLE, PayoutTableModel
 
 ROWS = 2500
 START = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
@@ -42,16 +35,6 @@ def stock() -> list[ImportedPayout]:
         )
         for n in range(ROWS)
     ]
-
-
-@pytest.fixture(autouse=True)
-def give_back_what_pyside_emits_take():
-    """PySide6 6.12's `emit` returns True without a reference of its own. The model makes up for its own emits;
-    pytest-qt's waits emit too, and without this Python 3.11 aborts at exit ("bool_dealloc")."""
-    before = sys.getrefcount(True)
-    yield
-    for _ in range(before - sys.getrefcount(True)):
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ move under a person's eyes or selection).
 
 from __future__ import annotations
 
-import ctypes
-import sys
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
@@ -138,8 +136,8 @@ class PayoutTableModel(QAbstractTableModel):
         generation = self._generation
         self._run(lambda: self._table.read_query(
             payout_filter, self._sort, self._page_size,
-            on_first_page=lambda rows: _emit(self._delivered, lambda: self._first_page_read(generation, rows), None),
-            on_count=lambda count: _emit(self._delivered, lambda: self._count_read(generation, count), None),
+            on_first_page=lambda rows: self._delivered.emit(lambda: self._first_page_read(generation, rows), None),
+            on_count=lambda count: self._delivered.emit(lambda: self._count_read(generation, count), None),
         ), lambda _query: self._query_read(generation))
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -293,11 +291,11 @@ class PayoutTableModel(QAbstractTableModel):
             return
         self._count = count
         self._resize(count)
-        _emit(self.count_changed, count)
+        self.count_changed.emit(count)
 
     def _query_read(self, generation: int) -> None:
         if generation == self._generation:
-            _emit(self.query_finished)
+            self.query_finished.emit()
 
     def _page_read(self, generation: int, number: int, rows: list[TableRow]) -> None:
         if generation != self._generation:
@@ -309,7 +307,7 @@ class PayoutTableModel(QAbstractTableModel):
         first = number * self._page_size
         last = min(first + len(rows), self._row_count) - 1
         if last >= first:
-            _emit(self.dataChanged, self.index(first, 0), self.index(last, len(self.Column) - 1))
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.Column) - 1))
 
     def _anchors_read(self, generation: int, anchors: list[TablePosition]) -> None:
         if generation != self._generation:
@@ -331,7 +329,7 @@ class PayoutTableModel(QAbstractTableModel):
             if page[offset].version == fresh.version:
                 continue
             page[offset] = fresh
-            _emit(self.dataChanged, self.index(row_number, 0), self.index(row_number, len(self.Column) - 1))
+            self.dataChanged.emit(self.index(row_number, 0), self.index(row_number, len(self.Column) - 1))
 
     def _remember_loading(self, loading: bool) -> None:
         self._loading = loading
@@ -352,9 +350,9 @@ class PayoutTableModel(QAbstractTableModel):
              on_error: Callable[[], None] | None = None) -> None:
         self._jobs += 1
         if self._jobs == 1:
-            _emit(self.loading_changed, True)
+            self.loading_changed.emit(True)
         future = self._run_off_thread(job)
-        future.add_done_callback(lambda done: _emit(self._delivered, (on_result, on_error), done))
+        future.add_done_callback(lambda done: self._delivered.emit((on_result, on_error), done))
 
     def _on_delivered(self, callbacks: Any, future: Future[Any] | None) -> None:
         if future is None:  # a part of a query read (first page, count) while its job goes on
@@ -363,39 +361,16 @@ class PayoutTableModel(QAbstractTableModel):
         on_result, on_error = callbacks
         self._jobs -= 1
         if self._jobs == 0:
-            _emit(self.loading_changed, False)
+            self.loading_changed.emit(False)
         error = future.exception()
         if error is None:
             on_result(future.result())
             return
         if on_error is not None:
             on_error()
-        _emit(self.failed, error)
+        self.failed.emit(error)
 
 
-def _emit(signal: Any, *args: Any) -> None:
-    """Emit, making up for PySide6 6.12's `SignalInstance.emit`, which returns True without owning a reference
-    to it: each emit takes one from True's count, and Python 3.11 aborts ("bool_dealloc") once it reaches zero,
-    after some thousands of emits or at exit. (Python 3.12's True is immortal; there this does nothing.)"""
-    signal.emit(*args)
-    if _EMIT_STEALS_TRUE:
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
-
-
-def _emit_steals_a_reference() -> bool:
-    class Probe(QObject):
-        probed = Signal()
-
-    probe = Probe()
-    before = sys.getrefcount(True)
-    probe.probed.emit()
-    stolen = before - sys.getrefcount(True)
-    for _ in range(stolen):
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
-    return stolen > 0
-
-
-_EMIT_STEALS_TRUE = _emit_steals_a_reference()
 
 
 def _display(row: TableRow, column: PayoutTableModel.Column) -> str:
