@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ from treasury_app.sandbox.command_line import sandbox_command
 from treasury_app.services.desk import LedgerOverview
 
 EXIT_REFUSED = ExitCode.REFUSED
+# When this process began its work, as near as the module can tell: `--smoke` measures from here.
+STARTED_AT = time.perf_counter()
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -55,22 +58,41 @@ class TreasuryGroup(click.Group):
     show_envvar=True,
     help="Folder that holds the ledger. Default: the platform's user data folder.",
 )
+@click.option("--demo", is_flag=True,
+              help="Open the window on a throwaway demo desk: three demo operators, sixty days of payouts, the "
+                   "built-in sandbox. Nothing is kept.")
+@click.option("--smoke", is_flag=True,
+              help="Open the window, wait until the payouts table's first page is painted, print how long that "
+                   "took and exit (for benchmarks and packaged builds).")
 @click.version_option(__version__, "--version", prog_name="treasury-app")
 @click.pass_context
-def main(ctx: click.Context, data_dir: Path | None) -> None:
+def main(ctx: click.Context, data_dir: Path | None, demo: bool, smoke: bool) -> None:
     """Treasury Desk: send crypto payouts through Cryptomus and Pay3, with approvals and a local ledger.
 
-    Run without a command to see the state of the data folder.
+    Run without a command to open the window (on the built-in sandbox while no provider is set up);
+    `treasury-app overview` shows the state of the data folder instead.
     """
     ctx.ensure_object(dict)
     ctx.obj[DATA_DIR_KEY] = resolve_data_dir(data_dir)
-    if ctx.invoked_subcommand is None:
-        with open_desk(ctx) as desk:
-            overview = desk.overview()
-        echo_overview(overview)
-        click.echo("\nTry it without an account: start the sandbox (treasury-app sandbox) in another terminal,")
-        click.echo("then compose a payout: treasury-app payout new --help (the README walks the whole flow).")
-        click.echo("Every command:            treasury-app --help")
+    if ctx.invoked_subcommand is not None:
+        if demo or smoke:
+            raise click.UsageError("--demo and --smoke open the window: give them without a command")
+        return
+    from treasury_app.ui.app import LaunchOptions, run_window  # the command line starts faster without Qt
+
+    ctx.exit(run_window(LaunchOptions(ctx.obj[DATA_DIR_KEY], demo=demo, smoke=smoke, started_at=STARTED_AT)))
+
+
+@main.command("overview")
+@click.pass_context
+def overview_command(ctx: click.Context) -> None:
+    """The state of the data folder: ledger, operators, payouts, providers."""
+    with open_desk(ctx) as desk:
+        overview = desk.overview()
+    echo_overview(overview)
+    click.echo("\nOpen the window:          treasury-app  (or treasury-app --demo to try it on demo data)")
+    click.echo("Compose a payout here:    treasury-app payout new --help (the README walks the whole flow)")
+    click.echo("Every command:            treasury-app --help")
 
 
 main.add_command(sandbox_command)

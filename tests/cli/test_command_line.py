@@ -69,11 +69,35 @@ def test_flag_beats_the_environment(tmp_path):
     assert not (tmp_path / "env").exists()
 
 
-def test_bare_command_shows_the_state_of_the_data_folder(tmp_path):
-    result = run_app(data_dir=tmp_path)
+def test_overview_shows_the_state_of_the_data_folder(tmp_path):
+    result = run_app("overview", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Ledger:" in result.stdout and "Payouts:      0" in result.stdout
-    assert "treasury-app sandbox" in result.stdout and "treasury-app payout new" in result.stdout
+    assert "treasury-app --demo" in result.stdout and "treasury-app payout new" in result.stdout
+
+
+def test_bare_command_without_a_display_says_so_in_one_line_instead_of_a_qt_abort(tmp_path):
+    no_screen = {k: v for k, v in os.environ.items()
+                 if k not in {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM", "TREASURY_DATA_DIR"}}
+    result = subprocess.run([sys.executable, "-m", "treasury_app", "--data-dir", str(tmp_path)], capture_output=True,
+                            text=True, env=no_screen, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "found no display" in result.stderr
+    assert "QT_QPA_PLATFORM=offscreen" in result.stderr and "treasury-app --help" in result.stderr
+    assert "Aborted" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_smoke_opens_the_window_paints_the_first_page_and_exits(tmp_path):
+    result = run_app("--smoke", data_dir=tmp_path, env_extra={"QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr
+    assert "main window painted its first page of payouts" in result.stdout
+    assert " ms after start" in result.stdout
+
+
+def test_demo_and_smoke_belong_to_the_window_not_to_a_command(tmp_path):
+    result = run_app("--demo", "ledger", "info", data_dir=tmp_path)
+    assert result.returncode == 2
+    assert "--demo and --smoke open the window" in result.stderr
 
 
 def test_ledger_check_passes_on_a_sound_file(tmp_path):

@@ -40,11 +40,12 @@ class ActionState:
     relevant: bool = True
 
 
-def payout_actions(ledger: Ledger, approvals: Approvals, payout: PayoutRecord,
+def payout_actions(ledger: Ledger, approvals: Approvals, payout: PayoutRecord | int,
                    acting: SignedIn | None) -> tuple[ActionState, ...]:
-    """The four actions on `payout` for `acting` (None: nobody signed in), in the order a window shows them."""
+    """The actions on `payout` (a record, or its id) for `acting` (None: nobody signed in), in the order a window
+    shows them; decided on the payout as the ledger holds it now."""
     with ledger.snapshot():
-        current = ledger.payouts.get(payout.id)
+        current = ledger.payouts.get(payout if isinstance(payout, int) else payout.id)
         record = ledger.operators.find(acting.name) if acting is not None else None
         roles = record.roles if record is not None and record.active else frozenset()
         decide = _decision_state(approvals, current, acting, roles)

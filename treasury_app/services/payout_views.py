@@ -12,6 +12,7 @@ from datetime import datetime
 from treasury_app.domain.approval_policy import PolicyDecision
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.ledger import (
+    ApprovalDecision,
     ApprovalRecord,
     AuditRow,
     Ledger,
@@ -39,6 +40,12 @@ class PayoutDetail:
     approvals: tuple[ApprovalRecord, ...]
     audit_rows: tuple[AuditRow, ...]
     policy: PolicyDecision
+
+    @property
+    def approved_by(self) -> tuple[str, ...]:
+        """Who approved it, in order; an approval since voided (the payout changed after it) does not count."""
+        return tuple(a.operator for a in self.approvals
+                     if a.decision is ApprovalDecision.APPROVED and a.voided_at is None)
 
 
 def payout_detail(ledger: Ledger, payout_id: int, *,

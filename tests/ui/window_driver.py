@@ -1,0 +1,105 @@
+"""Driving the window as a person does — typing, clicking, waiting for what the screen shows — for the window
+tests. Each step waits for the screen it leads to, so a test reads as the story it tells."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from ui_loop import until
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
+
+from treasury_app.services.demo_data import DEMO_OPERATORS
+from treasury_app.ui.approvals.queue_dialog import ApprovalsDialog
+from treasury_app.ui.compose.compose_dialog import ComposeDialog
+from treasury_app.ui.payouts.send_dialog import SendDialog
+from treasury_app.ui.shell import Shell
+
+W = TypeVar("W", bound=QWidget)
+PASSWORDS = {demo.name: demo.password for demo in DEMO_OPERATORS}
+TRON_ADDRESS = "TDD97yguPESTpcrJMqU6h2ozZbibv4Vaqm"
+
+
+def click(qtbot, widget: QAbstractButton) -> None:
+    assert widget.isVisible(), f"{widget.text()!r} is not on the screen"
+    assert widget.isEnabled(), f"{widget.text()!r} is greyed out: {widget.toolTip()}"
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def type_into(qtbot, field, text: str) -> None:
+    field.setFocus()
+    field.clear()
+    qtbot.keyClicks(field, text)
+
+
+async def sign_in(shell: Shell, qtbot, name: str, password: str | None = None) -> None:
+    screen = shell.sign_in
+    await until(lambda: shell.window.screens.currentWidget() is screen, what="the sign-in screen")
+    type_into(qtbot, screen.operator, name)
+    type_into(qtbot, screen.password, password if password is not None else PASSWORDS[name])
+    click(qtbot, screen.submit)
+    await until(lambda: shell.window.screens.currentWidget() is shell.window.desk or screen.error.isVisible(),
+                what=f"{name} signed in, or an error")
+
+
+async def sign_out(shell: Shell, qtbot) -> None:
+    shell.window.sign_out.trigger()
+    await until(lambda: shell.window.screens.currentWidget() is shell.sign_in, what="the sign-in screen")
+
+
+async def open_dialog(shell: Shell, kind: type[W]) -> W:
+    return await until(lambda: next((d for d in shell._dialogs if isinstance(d, kind) and d.isVisible()), None),
+                       what=f"a {kind.__name__}")
+
+
+async def compose(shell: Shell, qtbot, *, provider: str = "cryptomus", asset: str = "USDT-TRON",
+                  address: str = TRON_ADDRESS, amount: str, reference: str = "") -> ComposeDialog:
+    """Open New payout and fill the form (not yet estimated)."""
+    shell.window.new_payout.trigger()
+    dialog = await open_dialog(shell, ComposeDialog)
+    dialog.provider.setCurrentIndex(dialog.provider.findData(provider))
+    await until(lambda: dialog.asset.isEnabled() and dialog.asset.findData(asset) >= 0,
+                what=f"{provider}'s assets in the form")
+    dialog.asset.setCurrentIndex(dialog.asset.findData(asset))
+    type_into(qtbot, dialog.address, address)
+    type_into(qtbot, dialog.amount, amount)
+    if reference:
+        type_into(qtbot, dialog.reference, reference)
+    return dialog
+
+
+async def estimate(dialog: ComposeDialog, qtbot) -> None:
+    click(qtbot, dialog.estimate)
+    await until(lambda: dialog.pages.currentIndex() == 1 or dialog.problem.isVisible()
+                or any(label.isVisible() for label in dialog.errors.values()), what="the provider's estimate")
+
+
+async def approve_in_dialog(shell: Shell, qtbot, payout_id: int, password: str) -> ApprovalsDialog:
+    shell.window.approvals.trigger()
+    dialog = await open_dialog(shell, ApprovalsDialog)
+    assert dialog.select_payout(payout_id), f"payout {payout_id} is not in the approvals queue"
+    type_into(qtbot, dialog.password, password)
+    if dialog.approve_button.isEnabled():
+        click(qtbot, dialog.approve_button)
+    return dialog
+
+
+async def send_from_detail(shell: Shell, qtbot, payout_id: int) -> SendDialog:
+    from treasury_app.services.payout_actions import PayoutAction
+
+    await select(shell, payout_id)
+    execute = shell.window.detail.buttons[PayoutAction.EXECUTE]
+    await until(lambda: execute.isEnabled(), what=f"Send enabled for payout {payout_id}: {execute.toolTip()}")
+    click(qtbot, execute)
+    return await open_dialog(shell, SendDialog)
+
+
+async def select(shell: Shell, payout_id: int) -> None:
+    await until(lambda: shell.window.table.select_payout(payout_id), what=f"payout {payout_id} in the table")
+    await until(lambda: shell.window.detail.payout_id == payout_id,
+                what=f"payout {payout_id} in the detail panel (messages shown: {shown_messages(shell)})")
+
+
+def shown_messages(shell: Shell) -> list[str]:
+    """The failures the window is showing in message boxes (for a test's own failure message)."""
+    return [f"{box.text()} {box.informativeText()}" for box in shell._dialogs if isinstance(box, QMessageBox)]

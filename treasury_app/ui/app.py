@@ -1,0 +1,100 @@
+"""Starting the window: a QApplication and one asyncio event loop driven by Qt (qasync), the desk's session,
+then first run or sign-in, then the main window; `--demo` and `--smoke` variants of the same start.
+
+The app's own work — services, provider calls, the poller — runs on that one loop; only password hashing and
+large reads go to the desk's worker thread, and the embedded sandbox serves from a thread of its own, as a
+remote server would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from treasury_app import __version__
+from treasury_app.services.demo_data import DEMO_OPERATORS, create_demo_folder, write_demo_desk
+from treasury_app.services.desk_session import DeskSession
+
+from . import theme
+from .display_check import display_problem
+from .shell import Shell, ShellOutcome
+
+log = logging.getLogger(__name__)
+APP_TITLE = "Treasury Desk"
+
+
+@dataclass(frozen=True)
+class LaunchOptions:
+    data_dir: Path
+    demo: bool = False
+    smoke: bool = False
+    started_at: float = 0.0  # time.perf_counter() when the process began its work (for --smoke)
+
+
+def run_window(options: LaunchOptions) -> int:
+    """Open the window and run until it is closed; the process's exit code."""
+    problem = display_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 1
+    import qasync  # only the window needs it; the command line starts faster without
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName(APP_TITLE)
+    app.setApplicationDisplayName(APP_TITLE)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("org.treasurydesk.TreasuryDesk")
+    app.setWindowIcon(theme.icon("wallet", "#1a5fb4"))
+    theme.apply(app)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            return loop.run_until_complete(run_desk(options))
+    finally:
+        asyncio.set_event_loop(None)
+
+
+async def run_desk(options: LaunchOptions) -> int:
+    """The window's life on the running loop: open the desk, show it, close it; repeat once for the demo
+    when the first-run screen asked for it."""
+    demo = options.demo
+    data_dir = options.data_dir
+    while True:
+        if demo:
+            data_dir = create_demo_folder()
+            await asyncio.to_thread(write_demo_desk, data_dir)
+        outcome = await _one_session(data_dir, demo=demo, options=options)
+        if outcome is ShellOutcome.START_DEMO and not demo:
+            demo = True
+            continue
+        return 0
+
+
+async def _one_session(data_dir: Path, *, demo: bool, options: LaunchOptions) -> ShellOutcome:
+    session = await DeskSession.open(data_dir)
+    try:
+        # What start-up made lives as long as the window: keep it out of the garbage collector's full passes,
+        # which otherwise stall the loop for tens of milliseconds (tests/benchmarks/polling.py --gc-freeze).
+        gc.collect()
+        gc.freeze()
+        shell = Shell(session, demo_operators=DEMO_OPERATORS if demo else (), demo=demo)
+        if options.smoke:
+            painted_after = await shell.smoke()
+            since = time.perf_counter() - options.started_at if options.started_at else painted_after
+            print(f"main window painted its first page of payouts {since * 1000:.0f} ms after start", flush=True)
+            await shell.close()
+            return ShellOutcome.CLOSED
+        if demo:
+            shell.start_live_demo()
+        return await shell.run()
+    finally:
+        await session.aclose()
+

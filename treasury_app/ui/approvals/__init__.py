@@ -1,0 +1,1 @@
+"""The approvals queue and the approver's decision."""

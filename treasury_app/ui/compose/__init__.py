@@ -1,0 +1,1 @@
+"""Compose, estimate and confirm a payout; send one that is ready."""

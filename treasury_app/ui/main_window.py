@@ -1,0 +1,132 @@
+"""The main window: a toolbar (New payout, Refresh, Approvals, Find), the filter bar, the payouts table beside
+the detail panel, and the status bar; screens before sign-in (first run, sign-in) take the same window."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QMainWindow,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from treasury_app.domain.roles import Permission, may
+from treasury_app.services.operator_accounts import SignedIn
+from treasury_app.services.provider_directory import ProviderConnection
+
+from . import theme
+from .payouts.detail import DetailPanel
+from .payouts.filters import FilterBar
+from .payouts.model import PayoutTableModel
+from .payouts.table import PayoutTableView
+from .status_bar import DeskStatusBar
+
+
+class DeskWindow(QMainWindow):
+    """Emits `closing()` when the person closes it (the shell then shuts the desk down cleanly)."""
+
+    closing = Signal()
+
+    def __init__(self, model: PayoutTableModel, connections: Sequence[ProviderConnection], *, title: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setObjectName("main-window")
+        self.screens = QStackedWidget()
+        self.setCentralWidget(self.screens)
+
+        self.filters = FilterBar([(c.name, c.title) for c in connections])
+        self.table = PayoutTableView(model)
+        self.detail = DetailPanel()
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setChildrenCollapsible(False)
+        self.desk = QWidget()
+        self.desk.setObjectName("desk")
+        layout = QVBoxLayout(self.desk)
+        layout.setContentsMargins(theme.MARGIN, theme.GAP, theme.MARGIN, 0)
+        layout.setSpacing(theme.GAP)
+        layout.addWidget(self.filters)
+        layout.addWidget(splitter, 1)
+        self.screens.addWidget(self.desk)
+
+        self.toolbar = QToolBar("Actions")
+        self.toolbar.setObjectName("actions")
+        self.toolbar.setMovable(False)
+        self.toolbar.setIconSize(theme.TOOLBAR_ICON_SIZE)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(self.toolbar)
+        self.new_payout = self._action("New payout", "plus", "Ctrl+N", "Compose a payout (Ctrl+N)")
+        self.refresh = self._action("Refresh", "refresh-cw", "F5", "Ask the providers now and re-read the table (F5)")
+        self.approvals = self._action("Approvals", "list-checks", "Ctrl+Shift+A",
+                                      "Payouts waiting for an approval (Ctrl+Shift+A)")
+        self.find = QAction(theme.icon("search"), "Find", self)
+        self.find.setShortcut(QKeySequence.StandardKey.Find)
+        self.find.triggered.connect(lambda: (self.filters.search.setFocus(), self.filters.search.selectAll()))
+        self.addAction(self.find)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.toolbar.addWidget(spacer)
+        self.switch_operator = self._action("Switch operator", "users", None, "Sign in as another operator")
+        self.sign_out = self._action("Sign out", "log-out", None, "Sign out and show the sign-in screen")
+        self.status = DeskStatusBar(connections)
+        self.setStatusBar(self.status)
+        self.show_signed_in(None)
+
+    def show_screen(self, screen: QWidget) -> None:
+        """Show a screen before sign-in (first run, sign-in) in place of the desk; no toolbar meanwhile."""
+        if self.screens.indexOf(screen) < 0:
+            self.screens.addWidget(screen)
+        self.screens.setCurrentWidget(screen)
+        self.toolbar.setVisible(False)
+
+    def show_desk(self) -> None:
+        self.screens.setCurrentWidget(self.desk)
+        self.toolbar.setVisible(True)
+        self.table.setFocus()
+
+    def show_signed_in(self, signed: SignedIn | None) -> None:
+        """What the operator may do decides what the toolbar offers: a viewer sees no New payout."""
+        roles = signed.roles if signed is not None else frozenset()
+        composes = may(roles, Permission.COMPOSE)
+        self.new_payout.setVisible(composes)
+        self.new_payout.setEnabled(composes)  # hidden is not enough: its shortcut would still open the form
+        self.approvals.setVisible(signed is not None)
+        self.switch_operator.setVisible(signed is not None)
+        self.sign_out.setVisible(signed is not None)
+        self.status.show_operator(signed)
+
+    def show_waiting_for_me(self, count: int) -> None:
+        self.approvals.setText(f"Approvals ({count})" if count else "Approvals")
+        button = self.toolbar.widgetForAction(self.approvals)
+        if isinstance(button, QToolButton):
+            font = button.font()
+            font.setBold(count > 0)
+            button.setFont(font)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 — Qt's name
+        self.closing.emit()
+        super().closeEvent(event)
+
+    def _action(self, text: str, icon_name: str, shortcut: str | None, tip: str) -> QAction:
+        action = QAction(theme.icon(icon_name), text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        self.toolbar.addAction(action)
+        return action
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(1360, 860)

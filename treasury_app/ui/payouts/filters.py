@@ -1,0 +1,150 @@
+"""The filter bar above the payouts table: status, provider, currency, period and free text.
+
+It only says what a person chose (`filter_changed` with the services' filter value); the ledger query does
+the filtering. Periods are the person's local days, handed over as exact moments with their time zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from treasury_app.domain.assets import currencies
+from treasury_app.domain.errors import InvalidFieldError
+from treasury_app.domain.payout_lifecycle import PayoutStatus
+from treasury_app.services.payout_table import PayoutFilter
+
+from .. import theme
+from ..widgets import field_error, show_field_error
+
+S = PayoutStatus
+# Status choices: each status alone, and the groups a treasury clerk asks for.
+STATUS_GROUPS: tuple[tuple[str, tuple[PayoutStatus, ...]], ...] = (
+    ("All statuses", ()),
+    ("Needs attention (unknown, failed)", (S.UNKNOWN, S.FAILED)),
+    ("In flight", (S.SUBMITTING, S.PROCESSING, S.UNKNOWN)),
+    ("Not sent yet", (S.DRAFT, S.ESTIMATED, S.AWAITING_APPROVAL, S.APPROVED)),
+    *((theme.status_label(status), (status,)) for status in PayoutStatus),
+)
+PERIODS: tuple[tuple[str, int | None], ...] = (
+    ("All time", None), ("Today", 0), ("Last 7 days", 6), ("Last 30 days", 29), ("Last 90 days", 89),
+)
+SEARCH_DELAY_MS = 250  # typing pauses this long before the table asks the ledger
+
+
+@dataclass(frozen=True)
+class FilterChoice:
+    """What the bar shows, for callers that pre-fill it (a dashboard count, a report)."""
+
+    statuses: tuple[PayoutStatus, ...] = ()
+    provider: str | None = None
+    currency: str | None = None
+    period_days: int | None = None
+    text: str = ""
+
+
+class FilterBar(QWidget):
+    """Emits `filter_changed(PayoutFilter)` whenever the choice changes (the text after a short pause)."""
+
+    filter_changed = Signal(object)
+
+    def __init__(self, providers: Sequence[tuple[str, str]], parent: QWidget | None = None) -> None:
+        """`providers`: (name, title) of each provider the desk pays through."""
+        super().__init__(parent)
+        self.status = QComboBox()
+        self.status.setAccessibleName("Status filter")
+        for label, statuses in STATUS_GROUPS:
+            self.status.addItem(label, statuses)
+        self.provider = QComboBox()
+        self.provider.setAccessibleName("Provider filter")
+        self.provider.addItem("All providers", None)
+        for name, title in providers:
+            self.provider.addItem(title, name)
+        self.currency = QComboBox()
+        self.currency.setAccessibleName("Currency filter")
+        self.currency.addItem("All currencies", None)
+        for code in currencies():
+            self.currency.addItem(code, code)
+        self.period = QComboBox()
+        self.period.setAccessibleName("Period filter")
+        for label, days in PERIODS:
+            self.period.addItem(label, days)
+        self.search = QLineEdit()
+        self.search.setAccessibleName("Search payouts")
+        self.search.setPlaceholderText("Search address, reference, key, provider id, tx hash  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.addAction(theme.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.error = field_error()
+
+        self._typing = QTimer(self)
+        self._typing.setSingleShot(True)
+        self._typing.setInterval(SEARCH_DELAY_MS)
+        self._typing.timeout.connect(self._announce)
+        self.search.textChanged.connect(lambda _: self._typing.start())
+        self.search.returnPressed.connect(self._announce)
+        for combo in (self.status, self.provider, self.currency, self.period):
+            combo.currentIndexChanged.connect(self._announce)
+
+        bar = QHBoxLayout()
+        bar.setSpacing(theme.GAP)
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(QLabel("Show"))
+        for widget in (self.status, self.provider, self.currency, self.period):
+            bar.addWidget(widget)
+        bar.addWidget(self.search, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(theme.GAP_SMALL)
+        layout.addLayout(bar)
+        layout.addWidget(self.error)
+        self._last: PayoutFilter | None = None
+
+    def current_filter(self) -> PayoutFilter:
+        """The filter for what the bar shows; `InvalidFieldError` when the search text is not searchable."""
+        start, end = period_bounds(self.period.currentData(), datetime.now().astimezone())
+        return PayoutFilter(statuses=tuple(self.status.currentData()), provider=self.provider.currentData(),
+                            currency=self.currency.currentData(), created_from=start, created_to=end,
+                            text=self.search.text() or None)
+
+    def choose(self, choice: FilterChoice) -> None:
+        """Show `choice` (one announcement for the whole change)."""
+        self._typing.stop()
+        combos = (self.status, self.provider, self.currency, self.period)
+        for combo in combos:
+            combo.blockSignals(True)
+        self.search.blockSignals(True)
+        try:
+            self.status.setCurrentIndex(max(0, self.status.findData(tuple(choice.statuses))))
+            self.provider.setCurrentIndex(max(0, self.provider.findData(choice.provider)))
+            self.currency.setCurrentIndex(max(0, self.currency.findData(choice.currency)))
+            self.period.setCurrentIndex(max(0, self.period.findData(choice.period_days)))
+            self.search.setText(choice.text)
+        finally:
+            for combo in combos:
+                combo.blockSignals(False)
+            self.search.blockSignals(False)
+        self._announce()
+
+    def _announce(self) -> None:
+        self._typing.stop()
+        try:
+            chosen = self.current_filter()
+        except InvalidFieldError as error:
+            show_field_error(self.error, f"Search {error.message}.")
+            return
+        show_field_error(self.error, None)
+        if chosen != self._last:
+            self._last = chosen
+            self.filter_changed.emit(chosen)
+
+
+def period_bounds(days_back: int | None, now: datetime) -> tuple[datetime | None, datetime | None]:
+    """Local midnight `days_back` days ago up to the next local midnight (exclusive); None: all time."""
+    if days_back is None:
+        return None, None
+    today = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
+    return today - timedelta(days=days_back), today + timedelta(days=1)

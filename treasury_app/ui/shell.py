@@ -1,0 +1,329 @@
+"""The window at work over one desk session: which screen shows (first run, sign-in, the desk), who is signed
+in, the poller running on the window's loop with its news reaching the table, and every dialog opened from the
+desk. It wires screens to services (through `Operations` and `DeskCalls`); it decides nothing itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from enum import Enum
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from treasury_app.services.demo_data import DemoOperator, send_live_demo_payouts
+from treasury_app.services.desk_session import DeskSession
+from treasury_app.services.operator_accounts import OperatorSummary, SignedIn
+from treasury_app.services.payout_actions import PayoutAction
+from treasury_app.services.payout_table import PayoutFilter, PayoutTable
+from treasury_app.services.poller import PayoutChange, RefreshReport
+from treasury_app.services.provider_health import ProviderStatus
+
+from .approvals.queue_dialog import ApprovalsDialog
+from .compose.compose_dialog import ComposeDialog
+from .desk_calls import DeskCalls, ShownPayout, shown_payout_job
+from .first_run import FirstRunScreen
+from .main_window import DeskWindow
+from .operations import Changed, Failure, Operations
+from .payouts.model import PayoutTableModel
+from .payouts.send_dialog import SendDialog
+from .sign_in import SignInScreen
+
+log = logging.getLogger(__name__)
+# How long closing waits for a payout being sent to get its answer; after that the send is abandoned, the payout
+# stays `submitting` in the ledger, and the next start's recovery asks the provider what became of it.
+CLOSE_GRACE_SECONDS = 10.0
+
+
+class ShellOutcome(Enum):
+    CLOSED = "closed"
+    START_DEMO = "start demo"  # the first-run screen's "Try it with demo data"
+
+
+class Shell:
+    """`await shell.run()` until the window is closed (or the demo asked for); `await shell.close()` after."""
+
+    def __init__(self, session: DeskSession, *, demo_operators: tuple[DemoOperator, ...] = (),
+                 demo: bool = False) -> None:
+        self.session = session
+        self.operations = Operations(session.worker.submit)
+        self.calls: DeskCalls | None = None
+        self._demo = demo
+        self._outcome = ShellOutcome.CLOSED
+        self._finished = asyncio.Event()
+        self._stop_poller = asyncio.Event()
+        self._poller_task: asyncio.Task[None] | None = None
+        self._changed_ids: set[int] = set()
+        self._shown: ShownPayout | None = None  # what the detail panel shows
+        self._dialogs: list[QWidget] = []
+        self._unsubscribe = []
+
+        # The table's reads run on the worker thread, on its own connection: a large filter never holds the loop.
+        table = session.worker.submit(lambda desk: PayoutTable(desk.ledger)).result()
+        self.model = PayoutTableModel(table, lambda job: session.worker.submit(lambda _desk: job()))
+        title = "Treasury Desk — demo (sandbox)" if demo else f"Treasury Desk — {session.data_dir}"
+        self.window = DeskWindow(self.model, session.connections, title=title)
+        self.window.resize(*_first_size())
+        self.sign_in = SignInScreen(self.operations, desk_name=str(session.data_dir), sandbox=session.uses_sandbox,
+                                    demo_operators=demo_operators)
+        self.sign_in.signed_in.connect(self._signed_in)
+        self._wire()
+
+    # --- life ---------------------------------------------------------------------------------------------------
+
+    async def run(self) -> ShellOutcome:
+        self.show()
+        self.start_poller()
+        await self._finished.wait()
+        return self._outcome
+
+    def show(self) -> None:
+        """The window with its first screen: first run on a desk without operators, else sign-in."""
+        self.model.set_query(PayoutFilter())
+        if self.session.accounts.has_operators():
+            self.window.show_screen(self.sign_in)
+        else:
+            first = FirstRunScreen(self.operations, data_dir=str(self.session.data_dir))
+            first.demo_chosen.connect(lambda: self._finish(ShellOutcome.START_DEMO))
+            first.admin_created.connect(self._admin_created)
+            self.window.show_screen(first)
+        self.window.show()
+
+    def start_poller(self) -> None:
+        """The poller on the window's loop (recovery first: a payout left `submitting` is settled now)."""
+        if self._poller_task is None:
+            self._poller_task = asyncio.get_running_loop().create_task(self.session.poller.run(stop=self._stop_poller))
+
+    def start_live_demo(self) -> None:
+        """A few payouts sent now to the embedded sandbox, to watch them complete."""
+        session = self.session
+        self.operations.run("send the demo's live payouts",
+                            lambda: send_live_demo_payouts(session.workflow, session.approvals, session.accounts),
+                            changed=lambda sent: Changed(payouts=frozenset(p.id for p in sent), new_payout=True))
+
+    async def smoke(self) -> float:
+        """Open the desk on the data folder and return the seconds until the table's first page is painted."""
+        started = time.perf_counter()
+        painted = asyncio.Event()
+        self.model.query_finished.connect(painted.set)
+        self.model.set_query(PayoutFilter())
+        self.window.show_desk()
+        self.window.show()
+        await painted.wait()
+        self.window.table.viewport().repaint()
+        return time.perf_counter() - started
+
+    async def close(self) -> None:
+        """Stop the poller between two answers, let a send in flight get its answer, close every window."""
+        self._stop_poller.set()
+        self.session.poller.wake()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        try:
+            await asyncio.wait_for(self.operations.wait_idle(), CLOSE_GRACE_SECONDS)
+        except TimeoutError:
+            log.warning("closing while operations were still running; the next start recovers their payouts")
+        if self._poller_task is not None:
+            try:
+                await asyncio.wait_for(self._poller_task, CLOSE_GRACE_SECONDS)
+            except TimeoutError:
+                log.warning("the poller did not stop in time; it was cancelled")
+            self._poller_task = None
+        for dialog in self._dialogs:
+            dialog.close()
+        self.window.hide()
+
+    def _finish(self, outcome: ShellOutcome) -> None:
+        self._outcome = outcome
+        self._finished.set()
+
+    # --- wiring -------------------------------------------------------------------------------------------------
+
+    def _wire(self) -> None:
+        window, session = self.window, self.session
+        window.closing.connect(lambda: self._finish(self._outcome))
+        window.new_payout.triggered.connect(self._compose)
+        window.refresh.triggered.connect(self._refresh)
+        window.approvals.triggered.connect(lambda: self._open_approvals())
+        window.switch_operator.triggered.connect(self._sign_out)
+        window.sign_out.triggered.connect(self._sign_out)
+        window.filters.filter_changed.connect(self.model.set_query)
+        window.table.payout_selected.connect(self._show_payout)
+        window.detail.action_requested.connect(self._act)
+        self.operations.changed.connect(self._changed)
+        self.operations.failed.connect(self._failed)
+        self.operations.busy_changed.connect(self._busy)
+        self.model.failed.connect(lambda error: self._failed(Failure("read the payouts", str(error), error, True)))
+        # The poller and the health record call back on the loop's thread (the GUI thread under qasync); their
+        # news goes out as Qt signals through `operations`, gathered so that a round repaints each row once.
+        self._unsubscribe = [
+            session.poller.subscribe(self._payout_moved),
+            session.poller.subscribe_reports(self._round_done),
+            session.health.subscribe(self._provider_seen),
+        ]
+
+    def _payout_moved(self, change: PayoutChange) -> None:
+        if not self._changed_ids:
+            QTimer.singleShot(0, self._announce_moves)
+        self._changed_ids.add(change.payout_id)
+
+    def _announce_moves(self) -> None:
+        ids, self._changed_ids = frozenset(self._changed_ids), set()
+        self.operations.announce(Changed(payouts=ids))
+
+    def _round_done(self, report: RefreshReport) -> None:
+        self.window.status.show_round(report)
+
+    def _provider_seen(self, status: ProviderStatus) -> None:
+        self.window.status.show_provider(status)
+
+    def _changed(self, change: Changed) -> None:
+        if change.new_payout:
+            self.model.set_query(self.model.payout_filter)
+        else:
+            self.model.refresh_payouts(change.payouts)
+        shown = self.window.detail.payout_id
+        if shown is not None and shown in change.payouts:
+            self._show_payout(shown)
+        self._count_waiting()
+
+    def _failed(self, failure: Failure) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning if failure.expected else QMessageBox.Icon.Critical,
+                          "Treasury Desk", f"Could not {failure.doing}.", QMessageBox.StandardButton.Ok,
+                          self.window)
+        box.setInformativeText(failure.message)
+        box.setObjectName("failure")
+        self._keep(box)
+        box.open()  # never exec(): the loop stays single
+
+    def _busy(self, busy: bool) -> None:
+        if busy:
+            self.window.status.showMessage("Working…")
+        else:
+            self.window.status.clearMessage()
+
+    # --- signing in and out -------------------------------------------------------------------------------------
+
+    def _admin_created(self, summary: OperatorSummary) -> None:
+        self.sign_in.operator.setText(summary.name)
+        self.sign_in.reset()
+        self.window.show_screen(self.sign_in)
+        self.window.status.showMessage(f"Admin {summary.name} created. Sign in to set up the desk.", 8000)
+
+    def _signed_in(self, signed: SignedIn) -> None:
+        self.calls = DeskCalls(self.session, signed)
+        self.window.show_signed_in(signed)
+        self.window.show_desk()
+        self._count_waiting()
+        selected = self.window.table.selected_payout()
+        if selected is not None:  # the row chosen before signing out, now with this operator's actions
+            self._show_payout(selected)
+
+    def _sign_out(self) -> None:
+        for dialog in self._dialogs:
+            dialog.close()
+        self.calls = None
+        self.window.show_signed_in(None)
+        self.window.detail.clear()
+        self.sign_in.reset()
+        self.window.show_screen(self.sign_in)
+
+    def _count_waiting(self) -> None:
+        if self.calls is None:
+            return
+        self.operations.run_in_worker("count the payouts waiting for you", self.calls.waiting_for_me_job(),
+                                      on_done=self.window.show_waiting_for_me)
+
+    # --- the desk ---------------------------------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        self.session.poller.wake()
+        self.model.set_query(self.model.payout_filter)
+
+    def _show_payout(self, payout_id: int) -> None:
+        if not payout_id:
+            self._shown = None
+            self.window.detail.clear()
+            return
+        acting = self.calls.acting if self.calls is not None else None
+        self.operations.run_in_worker(f"show payout {payout_id}", shown_payout_job(payout_id, acting),
+                                      on_done=lambda shown: self._payout_read(payout_id, shown))
+
+    def _payout_read(self, payout_id: int, shown: ShownPayout) -> None:
+        if self.window.table.selected_payout() not in (None, payout_id):
+            return  # another payout was chosen meanwhile
+        self._shown = shown
+        provider = shown.detail.payout.provider
+        connection = next((c for c in self.session.connections if c.name == provider), None)
+        self.window.detail.show_payout(shown.detail, shown.actions,
+                                       provider_title=connection.title if connection else provider,
+                                       is_sandbox=bool(connection and connection.is_sandbox))
+
+    def _act(self, action: PayoutAction, payout_id: int) -> None:
+        calls = self.calls
+        if calls is None:
+            return
+        if action in (PayoutAction.APPROVE, PayoutAction.REJECT):
+            self._open_approvals(payout_id)
+        elif action is PayoutAction.EXECUTE:
+            reviewed = calls.reviewed(payout_id)
+            shown = self._shown if self._shown and self._shown.detail.payout.id == payout_id else None
+            approvers = shown.detail.approved_by if shown else ()
+            dialog = SendDialog(self.operations, reviewed, lambda: calls.send(payout_id),
+                                approved_by=", ".join(approvers) or None, parent=self.window)
+            self._keep(dialog)
+            dialog.open()
+        elif action is PayoutAction.ESTIMATE:
+            self.operations.run(f"estimate payout {payout_id} again", lambda: calls.estimate_again(payout_id),
+                                changed=lambda _r: Changed.payout(payout_id))
+        elif action is PayoutAction.REQUEST_APPROVAL:
+            self.operations.run(f"send payout {payout_id} for approval", lambda: calls.request_approval(payout_id),
+                                changed=lambda _r: Changed.payout(payout_id))
+
+    def _compose(self) -> None:
+        if self.calls is None:
+            return
+        dialog = ComposeDialog(self.operations, self.calls.compose_backend(), parent=self.window)
+        dialog.payout_changed.connect(self._select_when_shown)
+        self._keep(dialog)
+        dialog.show()
+
+    def _open_approvals(self, payout_id: int | None = None) -> None:
+        calls = self.calls
+        if calls is None:
+            return
+        dialog = ApprovalsDialog(self.operations, calls.acting, load_queue=calls.approval_queue,
+                                 actions_of=calls.actions_of, parent=self.window)
+        if payout_id is not None:
+            dialog.select_payout(payout_id)
+        self._keep(dialog)
+        dialog.show()
+
+    def _select_when_shown(self, payout_id: int) -> None:
+        """After the table re-read its query (a new payout), select the payout the dialog wrote."""
+        if self.window.table.select_payout(payout_id):
+            return
+
+        def once_read() -> None:
+            self.model.query_finished.disconnect(once_read)
+            self.window.table.select_payout(payout_id)
+
+        self.model.query_finished.connect(once_read)
+
+    def _keep(self, dialog: QWidget) -> None:
+        """Keep a non-modal dialog alive while it is open, and forget it once closed."""
+        self._dialogs.append(dialog)
+        dialog.finished.connect(lambda _=0, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None)
+
+
+def _first_size() -> tuple[int, int]:
+    """A first window size that fits the screen: most of it, at most 1440 × 900."""
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return 1280, 800
+    area = screen.availableGeometry()
+    return min(1440, int(area.width() * 0.9)), min(900, int(area.height() * 0.9))
+

@@ -1,0 +1,78 @@
+"""The window's status bar: who is signed in (and as what), SANDBOX when no real money moves, what the poller
+is doing and when it last asked, and whether each provider answers."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from treasury_app.services.operator_accounts import SignedIn
+from treasury_app.services.poller import RefreshReport
+from treasury_app.services.provider_directory import ProviderConnection
+from treasury_app.services.provider_health import ProviderStatus, Reachability
+
+from . import theme
+from .texts import local_time
+from .widgets import sandbox_badge
+
+_DOTS = {
+    Reachability.NOT_ASKED: ("#80868b", "#9aa0a6"),
+    Reachability.ANSWERING: theme.OK_COLOUR,
+    Reachability.BUSY: theme.WARNING_COLOUR,
+    Reachability.UNREACHABLE: theme.ERROR_COLOUR,
+}
+
+
+class DeskStatusBar(QStatusBar):
+    def __init__(self, connections: Sequence[ProviderConnection], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizeGripEnabled(False)
+        self.operator = QLabel("Not signed in")
+        self.operator.setAccessibleName("Signed-in operator")
+        self.poller = QLabel("Poller starting…")
+        self.poller.setAccessibleName("Poller")
+        self._titles = {c.name: c.title for c in connections}
+        self._sandbox = {c.name: c.is_sandbox for c in connections}
+        self.providers: dict[str, QLabel] = {}
+        self.addWidget(self.operator)
+        if any(c.is_sandbox for c in connections):
+            names = ", ".join(c.title for c in connections if c.is_sandbox)
+            badge = sandbox_badge()
+            badge.setToolTip(f"{names}: the local sandbox. Nothing you do there moves real money.")
+            self.addWidget(badge)
+        self.addWidget(self.poller, 1)
+        for connection in connections:
+            label = QLabel()
+            label.setAccessibleName(f"{connection.title} reachability")
+            self.providers[connection.name] = label
+            self.addPermanentWidget(label)
+            self.show_provider(ProviderStatus(connection.name))
+
+    def show_operator(self, signed: SignedIn | None) -> None:
+        if signed is None:
+            self.operator.setText("Not signed in")
+            return
+        roles = ", ".join(sorted(signed.roles))
+        self.operator.setText(f"<b>{html.escape(signed.name)}</b> ({html.escape(roles)})")
+
+    def show_round(self, report: RefreshReport) -> None:
+        when = local_time(report.finished_at, seconds=True)
+        watching = (f"following {report.open_payouts} payout{'s' if report.open_payouts != 1 else ''} in flight"
+                    if report.open_payouts else "no payout in flight")
+        text = f"Poller: {watching} · last asked {when}"
+        if report.problems:
+            text += f" · {len(report.problems)} problem{'s' if len(report.problems) != 1 else ''}"
+        self.poller.setText(text)
+        self.poller.setToolTip("\n".join(report.problems) or "Every provider answered.")
+
+    def show_provider(self, status: ProviderStatus) -> None:
+        label = self.providers.get(status.name)
+        if label is None:
+            return
+        colour = theme.tone(_DOTS[status.reachability]).name()
+        title = self._titles.get(status.name, status.name) + (" (sandbox)" if self._sandbox.get(status.name) else "")
+        label.setText(f"<span style='color:{colour}'>●</span> {html.escape(title)}: {status.reachability.value}")
+        asked = f"last asked {local_time(status.last_asked_at, seconds=True)}" if status.last_asked_at else ""
+        label.setToolTip("\n".join(filter(None, [asked, status.problem or ""])) or "Not asked yet.")
