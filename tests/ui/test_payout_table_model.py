@@ -120,7 +120,7 @@ def test_a_poller_update_repaints_its_row_and_keeps_the_selection(model, qtbot, 
         model.refresh_payouts([payout_id, 999_999])
     top_left, bottom_right = changed.args[:2]
     assert (top_left.row(), bottom_right.row()) == (selected_row, selected_row)
-    assert model.index(selected_row, Column.STATUS).data() == "completed"
+    assert model.index(selected_row, Column.STATUS).data() == "Completed"
     assert S(model.index(selected_row, 0).data(STATUS_ROLE)) is S.COMPLETED
     assert resets == []
     assert [index.row() for index in view.selectionModel().selectedRows()] == [selected_row]

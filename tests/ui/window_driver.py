@@ -98,6 +98,8 @@ async def select(shell: Shell, payout_id: int) -> None:
     await until(lambda: shell.window.table.select_payout(payout_id), what=f"payout {payout_id} in the table")
     await until(lambda: shell.window.detail.payout_id == payout_id,
                 what=f"payout {payout_id} in the detail panel (messages shown: {shown_messages(shell)})")
+    # and no read still under way: the panel shows the payout as it is now, not as an earlier read found it
+    await until(lambda: not shell.operations.busy, what="the window's reads done")
 
 
 def shown_messages(shell: Shell) -> list[str]:

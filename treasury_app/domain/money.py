@@ -102,11 +102,13 @@ def format_amount(amount: Decimal, decimals: int | None = None) -> str:
 
 def display_amount(amount: Decimal, places: int = 0) -> str:
     """For people: thousands grouped with commas ("1,500.00"), at least `places` decimals, and every digit the
-    amount has beyond them (never rounded). Files and the wire use `format_amount`, without grouping."""
-    text = format_amount(amount, places)
+    amount has beyond them (never rounded; trailing zeros beyond `places` are not digits it has: a provider's
+    "1.000000" fee reads "1.00" beside a "1,500.00" amount). Files and the wire use `format_amount`."""
+    text = format_amount(amount)
     sign = "-" if text.startswith("-") else ""
-    whole, dot, fraction = text.lstrip("-").partition(".")
-    return f"{sign}{int(whole):,}{dot}{fraction}"
+    whole, _, fraction = text.lstrip("-").partition(".")
+    fraction = fraction.rstrip("0").ljust(places, "0")
+    return f"{sign}{int(whole):,}" + (f".{fraction}" if fraction else "")
 
 
 def decimal_from_wire(value: object, field: str) -> Decimal:

@@ -72,6 +72,7 @@ class DeskSession:
         self.accounts = OperatorAccounts(ledger, clock=clock)
         self.poller = Poller(ledger, providers, self.workflow, clock=clock)
         self.worker = DeskWorker(ledger.path, clock=clock)
+        self._closed = False
 
     @classmethod
     async def open(cls, data_dir: Path, *, sandbox: SandboxChoice | None = None,
@@ -109,6 +110,10 @@ class DeskSession:
         return open_ledger(self.ledger.path, clock=self.clock)
 
     async def aclose(self) -> None:
+        """Close everything the session opened; a second call does nothing."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             await asyncio.to_thread(self.worker.close)
             await self.directory.aclose()

@@ -91,6 +91,14 @@ class Operations(QObject):
         while self._running:
             await asyncio.gather(*list(self._running), return_exceptions=True)
 
+    async def cancel_running(self) -> None:
+        """Cancel what still runs (closing the window after its grace): a payout being sent stays `submitting`
+        in the ledger, and the next start's recovery asks its provider what became of it."""
+        running = list(self._running)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
     def _start(self, doing: str, work: Callable[[], Awaitable[T]], on_done: Callable[[T], None] | None,
                on_error: Callable[[Failure], bool] | None,
                changed: Callable[[T], Changed | None] | None) -> asyncio.Task[T | None]:

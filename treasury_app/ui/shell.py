@@ -52,18 +52,22 @@ class Shell:
         self.operations = Operations(session.worker.submit)
         self.calls: DeskCalls | None = None
         self._demo = demo
+        self.close_grace = CLOSE_GRACE_SECONDS
         self._outcome = ShellOutcome.CLOSED
         self._finished = asyncio.Event()
         self._stop_poller = asyncio.Event()
         self._poller_task: asyncio.Task[None] | None = None
         self._changed_ids: set[int] = set()
         self._shown: ShownPayout | None = None  # what the detail panel shows
+        self._wanted: int | None = None  # the payout the detail panel is to show (its read may be under way)
+        self._detail_reads = 0  # only the latest read is shown: the worker reads in order, so it is the newest
         self._dialogs: list[QWidget] = []
         self._unsubscribe = []
 
         # The table's reads run on the worker thread, on its own connection: a large filter never holds the loop.
         table = session.worker.submit(lambda desk: PayoutTable(desk.ledger)).result()
-        self.model = PayoutTableModel(table, lambda job: session.worker.submit(lambda _desk: job()))
+        self.model = PayoutTableModel(table, lambda job: session.worker.submit(lambda _desk: job()),
+                                      provider_titles={c.name: c.title for c in session.connections})
         title = "Treasury Desk — demo (sandbox)" if demo else f"Treasury Desk — {session.data_dir}"
         self.window = DeskWindow(self.model, session.connections, title=title)
         self.window.resize(*_first_size())
@@ -123,12 +127,13 @@ class Shell:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         try:
-            await asyncio.wait_for(self.operations.wait_idle(), CLOSE_GRACE_SECONDS)
+            await asyncio.wait_for(self.operations.wait_idle(), self.close_grace)
         except TimeoutError:
-            log.warning("closing while operations were still running; the next start recovers their payouts")
+            log.warning("closed while operations were still running; the next start recovers their payouts")
+            await self.operations.cancel_running()
         if self._poller_task is not None:
             try:
-                await asyncio.wait_for(self._poller_task, CLOSE_GRACE_SECONDS)
+                await asyncio.wait_for(self._poller_task, self.close_grace)
             except TimeoutError:
                 log.warning("the poller did not stop in time; it was cancelled")
             self._poller_task = None
@@ -185,9 +190,8 @@ class Shell:
             self.model.set_query(self.model.payout_filter)
         else:
             self.model.refresh_payouts(change.payouts)
-        shown = self.window.detail.payout_id
-        if shown is not None and shown in change.payouts:
-            self._show_payout(shown)
+        if self._wanted is not None and self._wanted in change.payouts:
+            self._show_payout(self._wanted)
         self._count_waiting()
 
     def _failed(self, failure: Failure) -> None:
@@ -227,6 +231,8 @@ class Shell:
             dialog.close()
         self.calls = None
         self.window.show_signed_in(None)
+        self._detail_reads += 1  # a read under way for the operator signing out must not be shown
+        self._wanted = self._shown = None
         self.window.detail.clear()
         self.sign_in.reset()
         self.window.show_screen(self.sign_in)
@@ -244,17 +250,20 @@ class Shell:
         self.model.set_query(self.model.payout_filter)
 
     def _show_payout(self, payout_id: int) -> None:
+        self._detail_reads += 1
         if not payout_id:
-            self._shown = None
+            self._wanted = self._shown = None
             self.window.detail.clear()
             return
+        self._wanted = payout_id
         acting = self.calls.acting if self.calls is not None else None
+        number = self._detail_reads
         self.operations.run_in_worker(f"show payout {payout_id}", shown_payout_job(payout_id, acting),
-                                      on_done=lambda shown: self._payout_read(payout_id, shown))
+                                      on_done=lambda shown: self._payout_read(number, shown))
 
-    def _payout_read(self, payout_id: int, shown: ShownPayout) -> None:
-        if self.window.table.selected_payout() not in (None, payout_id):
-            return  # another payout was chosen meanwhile
+    def _payout_read(self, number: int, shown: ShownPayout) -> None:
+        if number != self._detail_reads:
+            return  # another payout was chosen, or this one changed, since this read was asked for
         self._shown = shown
         provider = shown.detail.payout.provider
         connection = next((c for c in self.session.connections if c.name == provider), None)

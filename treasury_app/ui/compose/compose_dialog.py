@@ -25,12 +25,13 @@ from PySide6.QtWidgets import (
 
 from treasury_app.domain.addresses import describe_format
 from treasury_app.domain.assets import Asset
-from treasury_app.domain.money import format_amount
+from treasury_app.domain.money import display_amount
 from treasury_app.domain.payout_request import FeeMode, Priority
 from treasury_app.services.compose_checks import ComposeFields, PayoutOption, check_fields
 
 from .. import theme
 from ..operations import Changed, Failure, Operations
+from ..texts import amount_text
 from ..widgets import button, field_error, heading, hint, primary_button, row, sandbox_badge, show_field_error
 from .outcome import OutcomePanel, SendOutcome
 from .review import ReviewPanel, Reviewed
@@ -228,17 +229,20 @@ class ComposeDialog(QDialog):
             label.setVisible(shown)
             widget.setVisible(shown)
         if option is not None:
+            def shown(value):  # noqa: ANN001, ANN202 — a Decimal
+                return amount_text(value, asset.currency, asset.network.code)
+
             limits = [f"{asset.decimals} decimals at most"]
             if option.min_amount is not None:
-                limits.append(f"at least {format_amount(option.min_amount)}")
+                limits.append(f"at least {shown(option.min_amount)}")
             if option.max_amount is not None:
-                limits.append(f"at most {format_amount(option.max_amount)}")
+                limits.append(f"at most {shown(option.max_amount)}")
             fee = []
             if option.fee_fixed:
-                fee.append(f"{format_amount(option.fee_fixed)} {asset.currency}")
+                fee.append(shown(option.fee_fixed))
             if option.fee_percent:
-                fee.append(f"{format_amount(option.fee_percent)} %")
-            self.amount_hint.setText("; ".join(limits) + (f". Fee about {' + '.join(fee)}" if fee else ""))
+                fee.append(f"{display_amount(option.fee_percent)} %")
+            self.amount_hint.setText("; ".join(limits) + (f". Fee about {' + '.join(fee)}." if fee else "."))
         self._check()
 
     def fields(self) -> ComposeFields:

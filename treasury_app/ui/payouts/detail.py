@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QScrollArea,
@@ -37,7 +38,7 @@ from ..texts import (
     local_time,
     words,
 )
-from ..widgets import button, heading, hint, sandbox_badge
+from ..widgets import button, heading, hint, row, sandbox_badge
 
 if TYPE_CHECKING:
     from treasury_app.services.payout_views import AuditRow
@@ -71,16 +72,16 @@ class DetailPanel(QWidget):
         self.badge.setVisible(False)
 
         self.buttons: dict[PayoutAction, object] = {}
-        actions = QHBoxLayout()
-        actions.setSpacing(theme.GAP)
-        for action, (label, icon_name) in ACTION_LABELS.items():
+        # Three to a row: the panel is narrow beside the table, and a label cut in half says nothing.
+        actions = QGridLayout()
+        actions.setSpacing(theme.GAP_SMALL)
+        for number, (action, (label, icon_name)) in enumerate(ACTION_LABELS.items()):
             widget = button(label, icon_name)
             widget.setAccessibleName(label.rstrip("…"))
             widget.clicked.connect(lambda _=False, a=action: self._request(a))
             widget.setVisible(False)
-            actions.addWidget(widget)
+            actions.addWidget(widget, number // 3, number % 3)
             self.buttons[action] = widget
-        actions.addStretch(1)
         self.reasons = hint("")
         self.reasons.setVisible(False)
         self.reasons.setTextFormat(Qt.TextFormat.RichText)
@@ -154,7 +155,7 @@ class DetailPanel(QWidget):
         self.tabs.setVisible(True)
 
     def _show_actions(self, actions: Sequence[ActionState]) -> None:
-        reasons = []
+        why_not: dict[str, list[str]] = {}  # one line per reason, naming every action it greys
         for state in actions:
             widget = self.buttons[state.action]
             widget.setVisible(True)
@@ -162,10 +163,10 @@ class DetailPanel(QWidget):
             widget.setToolTip(state.reason)
             widget.setAccessibleDescription(state.reason)
             if not state.allowed and state.relevant:
-                label = ACTION_LABELS[state.action][0].rstrip("…")
-                reasons.append(f"<b>{html.escape(label)}:</b> {html.escape(state.reason)}")
-        self.reasons.setText("<br>".join(dict.fromkeys(reasons)))
-        self.reasons.setVisible(bool(reasons))
+                why_not.setdefault(state.reason, []).append(ACTION_LABELS[state.action][0].rstrip("…"))
+        self.reasons.setText("<br>".join(f"<b>{html.escape(', '.join(labels))}:</b> {html.escape(reason)}"
+                                         for reason, labels in why_not.items()))
+        self.reasons.setVisible(bool(why_not))
 
     def _show_fields(self, detail: PayoutDetail, provider_title: str) -> None:
         p = detail.payout
@@ -179,11 +180,13 @@ class DetailPanel(QWidget):
         tx = DASH
         if p.tx_hash:
             link = asset.network.explorer_link(p.tx_hash) if asset else ""
-            tx = (f"<a href='{html.escape(link)}'>{html.escape(p.tx_hash)}</a>" if link else html.escape(p.tx_hash))
+            shown = html.escape(short_hash(p.tx_hash))  # the whole hash is in the link and the copy button
+            tx = f"<a href='{html.escape(link)}'>{shown}</a>" if link else shown
         rows: list[tuple[str, str, bool]] = [
             ("Amount", money(p.amount), False),
-            ("Fee", f"{fee_mode_text(p.fee_mode)}; estimated {money(p.estimated_fee)}, actual "
-                    f"{money(p.actual_fee)}", False),
+            ("Fee taken", fee_mode_text(p.fee_mode), False),
+            ("Estimated fee", money(p.estimated_fee), False),
+            ("Actual fee", money(p.actual_fee), False),
             ("Net to recipient", money(p.estimated_net), False),
             ("Total debited", money(p.estimated_total), False),
             ("Paid", money(p.actual_amount), False),
@@ -216,7 +219,12 @@ class DetailPanel(QWidget):
             self.fields.addRow(f"{name}", label)
         copy = button("Copy address", "copy")
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(p.address))
-        self.fields.addRow("", copy)
+        copies = [copy]
+        if p.tx_hash:
+            copy_tx = button("Copy transaction hash", "copy")
+            copy_tx.clicked.connect(lambda: QGuiApplication.clipboard().setText(p.tx_hash or ""))
+            copies.append(copy_tx)
+        self.fields.addRow("", row(*copies))
 
     def _show_timeline(self, detail: PayoutDetail) -> None:
         rows = []
@@ -273,3 +281,8 @@ def _fill(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
 
 def _detail_summary(row: AuditRow) -> str:
     return ", ".join(f"{words(str(k))}: {v}" for k, v in detail_for_people(row).items())
+
+
+def short_hash(value: str, keep: int = 10) -> str:
+    """A transaction hash short enough for the panel: its start and end, as explorers show them."""
+    return value if len(value) <= 2 * keep + 1 else f"{value[:keep]}…{value[-keep:]}"

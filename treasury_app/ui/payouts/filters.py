@@ -57,8 +57,9 @@ class FilterBar(QWidget):
         super().__init__(parent)
         self.status = QComboBox()
         self.status.setAccessibleName("Status filter")
-        for label, statuses in STATUS_GROUPS:
-            self.status.addItem(label, statuses)
+        # The choice's number, not its statuses: Qt hands a tuple back as a list, which findData never matches.
+        for number, (label, _statuses) in enumerate(STATUS_GROUPS):
+            self.status.addItem(label, number)
         self.provider = QComboBox()
         self.provider.setAccessibleName("Provider filter")
         self.provider.addItem("All providers", None)
@@ -106,7 +107,7 @@ class FilterBar(QWidget):
     def current_filter(self) -> PayoutFilter:
         """The filter for what the bar shows; `InvalidFieldError` when the search text is not searchable."""
         start, end = period_bounds(self.period.currentData(), datetime.now().astimezone())
-        return PayoutFilter(statuses=tuple(self.status.currentData()), provider=self.provider.currentData(),
+        return PayoutFilter(statuses=STATUS_GROUPS[max(0, self.status.currentIndex())][1], provider=self.provider.currentData(),
                             currency=self.currency.currentData(), created_from=start, created_to=end,
                             text=self.search.text() or None)
 
@@ -118,7 +119,7 @@ class FilterBar(QWidget):
             combo.blockSignals(True)
         self.search.blockSignals(True)
         try:
-            self.status.setCurrentIndex(max(0, self.status.findData(tuple(choice.statuses))))
+            self.status.setCurrentIndex(status_choice(choice.statuses))
             self.provider.setCurrentIndex(max(0, self.provider.findData(choice.provider)))
             self.currency.setCurrentIndex(max(0, self.currency.findData(choice.currency)))
             self.period.setCurrentIndex(max(0, self.period.findData(choice.period_days)))
@@ -148,3 +149,9 @@ def period_bounds(days_back: int | None, now: datetime) -> tuple[datetime | None
         return None, None
     today = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
     return today - timedelta(days=days_back), today + timedelta(days=1)
+
+
+def status_choice(statuses: tuple[PayoutStatus, ...]) -> int:
+    """The status combo's entry for these statuses (in any order); "All statuses" when none matches."""
+    wanted = set(statuses)
+    return next((number for number, (_, group) in enumerate(STATUS_GROUPS) if set(group) == wanted), 0)

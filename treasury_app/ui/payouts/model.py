@@ -10,7 +10,7 @@ move under a person's eyes or selection).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from enum import IntEnum
 from functools import lru_cache
@@ -30,6 +30,8 @@ from treasury_app.services.payout_table import (
     TableRow,
     TableSort,
 )
+
+from .. import theme
 
 PAYOUT_ID_ROLE = Qt.ItemDataRole.UserRole + 1  # int: the payout's id, on every cell of its row
 # The payout's status, for colour and icon. Qt's variant turns the PayoutStatus (a str) into plain text on the
@@ -82,10 +84,12 @@ class PayoutTableModel(QAbstractTableModel):
     _delivered = Signal(object, object)
 
     def __init__(self, table: PayoutTableService, run_off_thread: RunOffThread | Any, *, page_size: int = PAGE_SIZE,
-                 cached_pages: int = CACHED_PAGES, parent: QObject | None = None) -> None:
+                 cached_pages: int = CACHED_PAGES, provider_titles: Mapping[str, str] | None = None,
+                 parent: QObject | None = None) -> None:
         """`run_off_thread(job)` runs `job()` on the thread `table` belongs to and returns a Future; an
-        executor (`submit`) will do."""
+        executor (`submit`) will do. `provider_titles` name the providers as people know them ("Pay3")."""
         super().__init__(parent)
+        self._provider_titles = dict(provider_titles or {})
         self._table = table
         self._run_off_thread: RunOffThread = getattr(run_off_thread, "submit", run_off_thread)
         self._page_size = page_size
@@ -179,8 +183,15 @@ class PayoutTableModel(QAbstractTableModel):
         row = self._row_at(index.row())
         if row is None:
             return None
+        column = self.Column(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
-            return _display(row, self.Column(index.column()))
+            if column == self.Column.PROVIDER:
+                return self._provider_titles.get(row.provider, row.provider)
+            return _display(row, column)
+        if column == self.Column.STATUS and role == Qt.ItemDataRole.DecorationRole:
+            return theme.status_icon(row.status)
+        if column == self.Column.STATUS and role == Qt.ItemDataRole.ForegroundRole:
+            return theme.status_colour(row.status)
         if role == PAYOUT_ID_ROLE:
             return row.id
         if role == STATUS_ROLE:
@@ -378,7 +389,7 @@ def _display(row: TableRow, column: PayoutTableModel.Column) -> str:
     if column == columns.CREATED:
         return row.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
     if column == columns.STATUS:
-        return row.status.value
+        return theme.status_label(row.status)
     if column == columns.PROVIDER:
         return row.provider
     if column == columns.ASSET:

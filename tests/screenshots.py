@@ -1,0 +1,162 @@
+"""Render every screen of the window to PNG, on demo data and the built-in sandbox, for the README and for
+looking at what was built.
+
+    .venv/bin/python tests/screenshots.py [--out resources/screenshots] [--real-window]
+
+Offscreen by default (`widget.grab()`); `--real-window` draws on the display given by DISPLAY (run it under
+`xvfb-run -s "-screen 0 1600x1000x24"`), where fonts, icons and sizes are those of a real X11 desktop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "ui"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=HERE.parent / "resources" / "screenshots")
+    parser.add_argument("--real-window", action="store_true", help="draw on $DISPLAY instead of offscreen")
+    args = parser.parse_args()
+    if not args.real_window:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    os.environ.setdefault("TREASURY_INSECURE_TEST_HASHING", "1")  # demo passwords hashed in milliseconds
+
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from treasury_app.ui import theme
+
+    app = QApplication.instance() or QApplication(["treasury-desk-screenshots"])
+    theme.apply(app)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with loop:
+        written = loop.run_until_complete(render_all(args.out))
+    for path in written:
+        print(path)
+    return 0
+
+
+async def render_all(out: Path) -> list[Path]:
+    from window_driver import PASSWORDS, approve_in_dialog, compose, estimate, open_dialog, select, sign_in, sign_out
+
+    from treasury_app.services.demo_data import DEMO_OPERATORS, write_demo_desk
+    from treasury_app.services.desk_session import DeskSession
+    from treasury_app.ui.approvals.queue_dialog import ApprovalsDialog
+    from treasury_app.ui.shell import Shell
+    from ui_loop import until
+
+    written: list[Path] = []
+
+    def grab(widget, name: str) -> None:
+        path = out / f"{name}.png"
+        widget.grab().save(str(path))
+        written.append(path)
+
+    class Bot:  # what the driver needs of pytest-qt's qtbot, done with QTest directly
+        @staticmethod
+        def mouseClick(widget, button):  # noqa: N802 — pytest-qt's name
+            from PySide6.QtTest import QTest
+
+            QTest.mouseClick(widget, button)
+
+        @staticmethod
+        def keyClicks(widget, text):  # noqa: N802
+            from PySide6.QtTest import QTest
+
+            QTest.keyClicks(widget, text)
+
+    bot = Bot()
+    with tempfile.TemporaryDirectory(prefix="treasury-screens-") as folder:
+        empty = await DeskSession.open(Path(folder) / "empty")
+        first = Shell(empty)
+        first.show()
+        first.window.resize(1280, 800)
+        await asyncio.sleep(0.2)
+        grab(first.window, "first-run")
+        await first.close()
+        await empty.aclose()
+
+        data_dir = Path(folder) / "demo"
+        await asyncio.to_thread(write_demo_desk, data_dir)
+        session = await DeskSession.open(data_dir)
+        shell = Shell(session, demo_operators=DEMO_OPERATORS, demo=True)
+        shell.show()
+        shell.window.resize(1440, 900)
+        shell.start_poller()
+        try:
+            await asyncio.sleep(0.2)
+            grab(shell.window, "sign-in")
+            await sign_in(shell, bot, "iris")
+            await until(lambda: shell.model.rowCount() > 0 and not shell.model.is_loading, what="the table")
+            first_id = shell.model.payout_id_at(0)
+            await select(shell, first_id)
+            await asyncio.sleep(0.3)
+            grab(shell.window, "desk")
+
+            dialog = await compose(shell, bot, amount="1500.1234567", address="TDD97yguPESTpcrJMqU6h2ozZbibv4Vaqn",
+                                   reference="INV-2026-0412")
+            await asyncio.sleep(0.2)
+            grab(dialog, "compose-errors")
+            from window_driver import type_into
+
+            type_into(bot, dialog.address, "TDD97yguPESTpcrJMqU6h2ozZbibv4Vaqm")
+            type_into(bot, dialog.amount, "1500")
+            await estimate(dialog, bot)
+            await asyncio.sleep(0.2)
+            grab(dialog, "compose-review")
+            payout_id = dialog._reviewed.payout.id
+            bot.mouseClick(dialog.send, _left())
+            await until(lambda: dialog.pages.currentIndex() == 2, what="the outcome")
+            grab(dialog, "compose-sent-for-approval")
+            dialog.close()
+
+            await sign_out(shell, bot)
+            await sign_in(shell, bot, "arno")
+            approvals = await approve_in_dialog(shell, bot, payout_id, "")
+            approvals.password.clear()
+            await asyncio.sleep(0.2)
+            grab(approvals, "approvals")
+            approvals.close()
+            approvals = await approve_in_dialog(shell, bot, payout_id, PASSWORDS["arno"])
+            await until(lambda: approvals.select_payout(payout_id) is False, what="approved")
+            approvals.close()
+
+            await sign_out(shell, bot)
+            await sign_in(shell, bot, "iris")
+            from window_driver import send_from_detail
+
+            sending = await send_from_detail(shell, bot, payout_id)
+            await asyncio.sleep(0.2)
+            grab(sending, "send")
+            bot.mouseClick(sending.send, _left())
+            await until(lambda: sending.pages.currentIndex() == 1, what="sent")
+            grab(sending, "sent")
+            sending.close()
+            await select(shell, payout_id)
+            await asyncio.sleep(0.3)
+            grab(shell.window, "desk-after-send")
+            assert not any(isinstance(d, ApprovalsDialog) for d in shell._dialogs)
+        finally:
+            await shell.close()
+            await session.aclose()
+    return written
+
+
+def _left():
+    from PySide6.QtCore import Qt
+
+    return Qt.MouseButton.LeftButton
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""What the window says when something is wrong — before anything is sent (inline, beside the field) and after
+(the provider's refusal or silence, in words) — and that the ledger then holds the payout's true state."""
+
+from __future__ import annotations
+
+import httpx
+from ui_loop import drive, ui_run, until
+from window_driver import click, compose, estimate, open_dialog, shown_messages, sign_in
+
+from conftest import open_shell
+from treasury_app.domain.payout_lifecycle import PayoutStatus
+from treasury_app.ui.compose.compose_dialog import ComposeDialog
+
+TYPO_TRON = "TDD97yguPESTpcrJMqU6h2ozZbibv4Vaqn"  # the last character changed: the checksum no longer matches
+ETH_ADDRESS = "0x52908400098527886E0F7030069857D2E4169EE7"  # EIP-55's own example
+
+
+def add_faults(sandbox, *specs: str) -> None:
+    response = httpx.post(f"{sandbox.base_url}/_sandbox/faults", json={"faults": list(specs)}, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def orders_at_sandbox(sandbox, key: str) -> int:
+    listed = httpx.get(f"{sandbox.base_url}/_sandbox/payouts", params={"provider": "cryptomus"}, timeout=10)
+    return sum(1 for payout in listed.json()["payouts"] if payout.get("idempotency_key") == key)
+
+
+def payout_count(shell) -> int:
+    return shell.session.ledger.payouts.count()
+
+
+def test_a_bad_address_and_too_many_decimals_are_said_beside_their_fields_and_nothing_is_written(
+        shell, loop, qtbot):
+    async def story() -> None:
+        await sign_in(shell, qtbot, "iris")
+        before = payout_count(shell)
+        dialog = await compose(shell, qtbot, address=TYPO_TRON, amount="12.1234567")
+        await until(lambda: dialog.errors["address"].isVisible() and dialog.errors["amount"].isVisible(),
+                    what="both errors shown while typing")
+        assert "checksum" in dialog.errors["address"].text()
+        assert "7 decimal places; at most 6" in dialog.errors["amount"].text()
+        click(qtbot, dialog.estimate)
+        await until(lambda: not shell.operations.busy)
+        assert dialog.pages.currentIndex() == 0  # still the form: nothing was asked of the provider
+        assert payout_count(shell) == before
+        dialog.close()
+
+    drive(loop, shell, story)
+
+
+def test_a_payout_over_the_balance_is_refused_in_words_and_recorded_as_failed(shell, loop, qtbot):
+    async def story() -> None:
+        await sign_in(shell, qtbot, "iris")
+        dialog = await compose(shell, qtbot, asset="ETH-ETH", address=ETH_ADDRESS, amount="25")  # 20 ETH held
+        await estimate(dialog, qtbot)
+        assert dialog.pages.currentIndex() == 1, dialog.problem.text()
+        payout_id = dialog._reviewed.payout.id
+        click(qtbot, dialog.send)
+        await until(lambda: dialog.pages.currentIndex() == 2 or dialog.review_problem.isVisible(),
+                    what="the provider's answer")
+        said = dialog.outcome.explanation.text() + dialog.review_problem.text()
+        assert "not enough funds" in said.lower(), said
+        assert "Traceback" not in said
+        assert shell.session.ledger.payouts.get(payout_id).status is PayoutStatus.FAILED
+        dialog.close()
+
+    drive(loop, shell, story)
+
+
+def test_a_server_error_at_send_is_said_in_words_and_nothing_is_sent_twice(shell, loop, qtbot, sandbox):
+    async def story() -> None:
+        await sign_in(shell, qtbot, "iris")
+        dialog = await compose(shell, qtbot, amount="120")
+        await estimate(dialog, qtbot)
+        payout_id = dialog._reviewed.payout.id
+        add_faults(sandbox, "cryptomus:create:500")
+        click(qtbot, dialog.send)
+        await until(lambda: dialog.pages.currentIndex() == 2 or dialog.review_problem.isVisible(),
+                    what="the answer to the send")
+        said = dialog.outcome.explanation.text() + dialog.review_problem.text()
+        assert said and "Traceback" not in said and "HTTPStatusError" not in said
+        status = shell.session.ledger.payouts.get(payout_id).status
+        # A 500 from Cryptomus's create means it did nothing (cryptomus.md): the payout is not lost in between.
+        assert status in (PayoutStatus.ESTIMATED, PayoutStatus.APPROVED, PayoutStatus.UNKNOWN,
+                          PayoutStatus.FAILED), status
+        dialog.close()
+
+    drive(loop, shell, story)
+
+
+def test_a_connection_dropped_after_the_provider_acted_ends_in_the_true_state_sent_once(
+        shell, loop, qtbot, sandbox):
+    async def story() -> None:
+        await sign_in(shell, qtbot, "iris")
+        dialog = await compose(shell, qtbot, amount="130")
+        await estimate(dialog, qtbot)
+        payout_id = dialog._reviewed.payout.id
+        add_faults(sandbox, "cryptomus:create:commit-drop:1")
+        click(qtbot, dialog.send)
+        await until(lambda: dialog.pages.currentIndex() == 2 or dialog.review_problem.isVisible(),
+                    what="the answer to the send")
+        # Cryptomus created it and the answer was lost: the client asks by the key at once, or the payout is
+        # `unknown` until the poller does; either way it is never sent again.
+        said = dialog.outcome.title.text() + " " + dialog.outcome.explanation.text()
+        assert "Traceback" not in said and said.strip(), said
+        sandbox.clock.advance(60)
+        shell.session.poller.wake()
+        await until(lambda: shell.session.ledger.payouts.get(payout_id).status
+                    in (PayoutStatus.PROCESSING, PayoutStatus.COMPLETED), timeout=30,
+                    what="the payout as Cryptomus holds it")
+        key = shell.session.ledger.payouts.get(payout_id).idempotency_key
+        assert orders_at_sandbox(sandbox, key) == 1
+        dialog.close()
+
+    drive(loop, shell, story)
+
+
+def test_closing_the_window_while_a_payout_is_submitting_loses_nothing(shell, loop, qtbot, sandbox, demo_folder):
+    async def story() -> int:
+        await sign_in(shell, qtbot, "iris")
+        dialog = await compose(shell, qtbot, amount="140")
+        await estimate(dialog, qtbot)
+        payout_id = dialog._reviewed.payout.id
+        add_faults(sandbox, "cryptomus:create:latency=3:1")
+        click(qtbot, dialog.send)
+        await until(lambda: shell.session.ledger.payouts.get(payout_id).status is PayoutStatus.SUBMITTING,
+                    what="the payout submitting")
+        shell.close_grace = 0.2  # the person closes at once; the answer comes after the window is gone
+        return payout_id
+
+    payout_id = ui_run(loop, _shown(shell, story))
+    ui_run(loop, shell.close())
+    left = shell.session.ledger.payouts.get(payout_id)
+    assert left.status is PayoutStatus.SUBMITTING
+    ui_run(loop, shell.session.aclose())
+
+    async def next_start() -> PayoutStatus:
+        again = await open_shell(demo_folder, sandbox)
+        try:
+            again.show()
+            again.start_poller()  # recovery first: it asks Cryptomus by the payout's key
+            return await until(lambda: _settled(again, payout_id), timeout=30, what="the payout recovered")
+        finally:
+            await again.close()
+            await again.session.aclose()
+
+    assert ui_run(loop, next_start()) in (PayoutStatus.PROCESSING, PayoutStatus.COMPLETED)
+    assert orders_at_sandbox(sandbox, left.idempotency_key) == 1  # sent once, and only once
+
+
+async def _shown(shell, story):
+    shell.show()
+    shell.start_poller()
+    return await story()
+
+
+def _settled(shell, payout_id: int) -> PayoutStatus | None:
+    status = shell.session.ledger.payouts.get(payout_id).status
+    return None if status is PayoutStatus.SUBMITTING else status
