@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 # Before pytest-qt makes the QApplication; a developer's own display is never used by the tests.
@@ -19,14 +17,14 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 import pytest  # noqa: E402
 import qasync  # noqa: E402
+from ui_desk import MovedClock, SandboxUnderTest, open_shell  # noqa: E402
 from ui_loop import ui_run  # noqa: E402
 
-from treasury_app.sandbox import RunningSandbox, SandboxConfig, start_in_background  # noqa: E402
+from treasury_app.sandbox import SandboxConfig, start_in_background  # noqa: E402
 from treasury_app.sandbox.clock import SystemClock  # noqa: E402
-from treasury_app.security.passwords import TEST_HASHING_ENV  # noqa: E402
-from treasury_app.services.demo_data import DEMO_OPERATORS, write_demo_desk  # noqa: E402
-from treasury_app.services.desk_session import DeskSession, SandboxChoice  # noqa: E402
+from treasury_app.services.demo_data import write_demo_desk  # noqa: E402
 from treasury_app.ui.shell import Shell  # noqa: E402
+from treasury_app.security.passwords import TEST_HASHING_ENV  # noqa: E402
 
 DEMO_HISTORY = 40  # past payouts: enough for every status, quick to write
 
@@ -46,29 +44,6 @@ def loop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
     event_loop.close()
 
 
-class MovedClock:
-    """The desk's clock read from the sandbox's (real time plus what the test skipped): both move together."""
-
-    def __init__(self, sandbox_clock: SystemClock) -> None:
-        self._sandbox_clock = sandbox_clock
-
-    def __call__(self) -> datetime:
-        return datetime.fromtimestamp(self._sandbox_clock.now(), UTC)
-
-    def advance(self, seconds: float) -> None:
-        self._sandbox_clock.advance(seconds)
-
-
-@dataclass
-class SandboxUnderTest:
-    running: RunningSandbox
-    clock: MovedClock
-
-    @property
-    def base_url(self) -> str:
-        return self.running.base_url
-
-
 @pytest.fixture
 def sandbox() -> Iterator[SandboxUnderTest]:
     sandbox_clock = SystemClock()
@@ -82,11 +57,6 @@ def demo_folder(tmp_path: Path) -> Path:
     folder = tmp_path / "desk"
     write_demo_desk(folder, payouts=DEMO_HISTORY)
     return folder
-
-
-async def open_shell(data_dir: Path, sandbox: SandboxUnderTest, *, demo: bool = True) -> Shell:
-    session = await DeskSession.open(data_dir, sandbox=SandboxChoice(url=sandbox.base_url), clock=sandbox.clock)
-    return Shell(session, demo_operators=DEMO_OPERATORS if demo else (), demo=demo)
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import httpx
+from ui_desk import open_shell
 from ui_loop import drive, ui_run, until
 from window_driver import click, compose, estimate, open_dialog, shown_messages, sign_in
 
-from conftest import open_shell
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.ui.compose.compose_dialog import ComposeDialog
 
