@@ -10,6 +10,7 @@ Exit codes (`commands.exit_codes`):
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import time
@@ -21,15 +22,8 @@ import click
 from treasury_app import __version__
 from treasury_app.app_paths import DATA_DIR_ENV, resolve_data_dir
 from treasury_app.commands import DATA_DIR_KEY, open_desk
-from treasury_app.commands.audit_commands import audit_group
 from treasury_app.commands.exit_codes import ExitCode
-from treasury_app.commands.operator_commands import operator_group
-from treasury_app.commands.payout_commands import payout_group
-from treasury_app.commands.policy_commands import policy_group
-from treasury_app.commands.provider_commands import provider_group
-from treasury_app.commands.refresh_commands import refresh_command
 from treasury_app.domain.errors import TreasuryError
-from treasury_app.sandbox.command_line import sandbox_command
 from treasury_app.services.desk import LedgerOverview
 
 EXIT_REFUSED = ExitCode.REFUSED
@@ -39,8 +33,35 @@ STARTED_AT = time.perf_counter()
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+# The command groups, imported when one is used: the bare command opens the window, which must not wait for
+# every command's imports (tests/benchmarks/window.py measures the start).
+LAZY_COMMANDS = {
+    "sandbox": "treasury_app.sandbox.command_line:sandbox_command",
+    "operator": "treasury_app.commands.operator_commands:operator_group",
+    "policy": "treasury_app.commands.policy_commands:policy_group",
+    "audit": "treasury_app.commands.audit_commands:audit_group",
+    "payout": "treasury_app.commands.payout_commands:payout_group",
+    "provider": "treasury_app.commands.provider_commands:provider_group",
+    "refresh": "treasury_app.commands.refresh_commands:refresh_command",
+}
+
+
 class TreasuryGroup(click.Group):
-    """Turns the app's own errors into one clear line on stderr instead of a traceback."""
+    """Turns the app's own errors into one clear line on stderr instead of a traceback; `lazy` names commands
+    imported only when asked for."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module_name, _, attribute = self.lazy[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module_name), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -50,7 +71,7 @@ class TreasuryGroup(click.Group):
             ctx.exit(EXIT_REFUSED)
 
 
-@click.group(cls=TreasuryGroup, invoke_without_command=True, context_settings=CONTEXT_SETTINGS)
+@click.group(cls=TreasuryGroup, invoke_without_command=True, context_settings=CONTEXT_SETTINGS, lazy=LAZY_COMMANDS)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -95,13 +116,6 @@ def overview_command(ctx: click.Context) -> None:
     click.echo("Every command:            treasury-app --help")
 
 
-main.add_command(sandbox_command)
-main.add_command(operator_group)
-main.add_command(policy_group)
-main.add_command(audit_group)
-main.add_command(payout_group)
-main.add_command(provider_group)
-main.add_command(refresh_command)
 
 
 @main.group(cls=TreasuryGroup)

@@ -22,7 +22,9 @@ def run_app(*args: str, env_extra: dict[str, str] | None = None, data_dir=None) 
 
 def all_command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     paths = []
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
         paths.append((*prefix, name))
         if isinstance(command, click.Group):
             paths.extend(all_command_paths(command, (*prefix, name)))
