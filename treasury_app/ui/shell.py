@@ -305,7 +305,7 @@ class Shell:
         if calls is None:
             return
         dialog = ApprovalsDialog(self.operations, calls.acting, load_queue=calls.approval_queue,
-                                 actions_of=calls.actions_of, parent=self.window)
+                                 actions_of=calls.actions_of, title_of=calls.title_of, parent=self.window)
         if payout_id is not None:
             dialog.select_payout(payout_id)
         self._keep(dialog)

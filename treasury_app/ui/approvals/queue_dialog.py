@@ -40,7 +40,8 @@ class ApprovalsDialog(QDialog):
 
     def __init__(self, operations: Operations, acting: SignedIn, *,
                  load_queue: Callable[[], ApprovalQueue],
-                 actions_of: Callable[[int], Sequence[ActionState]], parent: QWidget | None = None) -> None:
+                 actions_of: Callable[[int], Sequence[ActionState]],
+                 title_of: Callable[[str], str] = str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Approvals")
         self.setObjectName("approvals")
@@ -49,6 +50,7 @@ class ApprovalsDialog(QDialog):
         self._acting = acting
         self._load_queue = load_queue
         self._actions_of = actions_of
+        self._title_of = title_of  # a provider's name as people know it ("Cryptomus")
         self._selected: WaitingPayout | None = None
 
         self.tabs = QTabWidget()
@@ -139,7 +141,7 @@ class ApprovalsDialog(QDialog):
         self.summary.setText(
             f"<b>Payout #{payout.id}</b>: <span style='font-size:14pt'><b>"
             f"{html.escape(amount_text(payout.amount, payout.currency, payout.network))}</b></span> "
-            f"({html.escape(asset_text(payout.currency, payout.network))}) via {html.escape(payout.provider)}<br>"
+            f"({html.escape(asset_text(payout.currency, payout.network))}) via {html.escape(self._title_of(payout.provider))}<br>"
             f"to <tt>{html.escape(grouped_address(payout.address))}</tt><br>"
             f"fee {html.escape(amount_text(payout.estimated_fee, payout.currency, payout.network))}, "
             f"net to recipient {html.escape(amount_text(payout.estimated_net, payout.currency, payout.network))}"
