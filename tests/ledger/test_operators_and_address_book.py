@@ -112,3 +112,11 @@ def test_an_address_book_entry_needs_its_fields(ledger, missing):
     with pytest.raises(InvalidFieldError) as refused:
         ledger.address_book.add(**fields)
     assert refused.value.field == missing
+
+
+def test_an_evm_address_is_kept_checksummed_and_found_in_any_case(ledger):
+    entry = ledger.address_book.add(label="exchange", network="ETH", address=EVM_ADDRESS.lower(), actor="alice")
+    assert entry.address == EVM_ADDRESS  # the EIP-55 spelling, whatever case it was typed in
+    assert ledger.address_book.find("ETH", EVM_ADDRESS.lower()) == entry
+    assert ledger.address_book.find("eth", EVM_ADDRESS.upper().replace("0X", "0x")) == entry
+    assert ledger.address_book.find("ETH", EVM_ADDRESS[:-1] + "e") is None  # a mixed-case typo matches nothing

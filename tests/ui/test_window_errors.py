@@ -157,3 +157,22 @@ async def _shown(shell, story):
 def _settled(shell, payout_id: int) -> PayoutStatus | None:
     status = shell.session.ledger.payouts.get(payout_id).status
     return None if status is PayoutStatus.SUBMITTING else status
+
+
+def test_an_evm_address_without_checksum_is_flagged_on_the_review_with_its_checksummed_form(shell, loop, qtbot):
+    async def story() -> None:
+        await sign_in(shell, qtbot, "iris")
+        dialog = await compose(shell, qtbot, asset="ETH-ETH", address=ETH_ADDRESS.lower(), amount="0.5")
+        await estimate(dialog, qtbot)
+        assert dialog.pages.currentIndex() == 1, dialog.problem.text()
+        warning = dialog.review.checksum
+        assert warning.isVisible()
+        assert "no checksum" in warning.text() and ETH_ADDRESS in warning.text()
+        dialog.close()
+
+        checksummed = await compose(shell, qtbot, asset="ETH-ETH", address=ETH_ADDRESS, amount="0.5")
+        await estimate(checksummed, qtbot)
+        assert not checksummed.review.checksum.isVisible()
+        checksummed.close()
+
+    drive(loop, shell, story)

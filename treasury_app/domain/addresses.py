@@ -278,6 +278,27 @@ def to_checksum_address(text: str) -> str:
     return "0x" + _eip55(address[2:])
 
 
+def missing_checksum(network: Network, address: str) -> str | None:
+    """For a valid EVM address written in one case — which carries no EIP-55 checksum, so a one-character typo
+    would pass unnoticed — its checksummed spelling, for a person to compare; None for any other address."""
+    if network.address_format is not AddressFormat.EVM:
+        return None
+    digits = _clean(address)[2:]
+    checksummed = _eip55(digits)
+    if digits == checksummed or (digits != digits.lower() and digits != digits.upper()):
+        return None  # mixed case: the checksum was there and held (or one case happens to be the checksum)
+    return "0x" + checksummed
+
+
+def checksum_warning(network: Network, address: str) -> str | None:
+    """The sentence a face shows beside an address that carries no checksum (`missing_checksum`)."""
+    checksummed = missing_checksum(network, address)
+    if checksummed is None:
+        return None
+    return (f"this {network.name} address is written in one case, so it carries no checksum and a typo in it "
+            f"would not be caught; compare it with its checksummed form {checksummed}")
+
+
 _HINTS: dict[AddressFormat, str] = {
     **{fmt: f"starts with {_either(chain.starts)}" for fmt, chain in _CHAINS.items()},
     AddressFormat.EVM: "0x followed by 40 hex digits",

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
+from treasury_app.domain.addresses import checksum_warning
 from treasury_app.domain.approval_policy import PolicyDecision
 from treasury_app.services.payout_views import PayoutRecord
 
 from .. import theme
-from ..texts import amount_text, asset_text, fee_mode_text, grouped_address, local_time
+from ..texts import amount_text, asset_of, asset_text, fee_mode_text, grouped_address, local_time
 from ..widgets import card, hint
 
 
@@ -48,6 +49,10 @@ class ReviewPanel(QWidget):
         self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.address.setWordWrap(True)
         self.address.setAccessibleName("Recipient address")
+        self.checksum = QLabel()  # an EVM address in one case: no checksum, and its checksummed form to compare
+        self.checksum.setWordWrap(True)
+        self.checksum.setTextFormat(Qt.TextFormat.RichText)
+        self.checksum.setAccessibleName("Address warning")
         self.figures = QFormLayout()
         self.figures.setHorizontalSpacing(theme.GAP_LARGE)
         self.warnings = QLabel()
@@ -66,7 +71,7 @@ class ReviewPanel(QWidget):
         layout.addWidget(self.amount)
         layout.addWidget(self.route)
         layout.addWidget(card(QLabel("<b>To this address</b> (compare it, group by group, with the one you were "
-                                     "given):"), self.address))
+                                     "given):"), self.address, self.checksum))
         layout.addWidget(figures)
         layout.addWidget(self.warnings)
         layout.addWidget(self.approval)
@@ -83,6 +88,12 @@ class ReviewPanel(QWidget):
         self.route.setText(f"{html.escape(asset_text(p.currency, p.network))} via "
                            f"{html.escape(reviewed.provider_title)}{sandbox}")
         self.address.setText(grouped_address(p.address) + (f"\nmemo: {p.memo}" if p.memo else ""))
+        asset = asset_of(p.currency, p.network)
+        warning = checksum_warning(asset.network, p.address) if asset else None
+        colour = theme.tone(theme.WARNING_COLOUR).name()
+        self.checksum.setText(f"<span style='color:{colour}'>⚠ {html.escape(warning[0].upper() + warning[1:])}."
+                              "</span>" if warning else "")
+        self.checksum.setVisible(bool(warning))
         while self.figures.rowCount():
             self.figures.removeRow(0)
         for name, value in (("Fee", f"{money(p.estimated_fee)} ({fee_mode_text(p.fee_mode)})"),
