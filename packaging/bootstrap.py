@@ -29,6 +29,14 @@ TEST_SYSTEM_PACKAGES: dict[str, str] = {
     # A private D-Bus session bus and a real Secret Service, for the keyring integration test.
     "dbus": "dbus-daemon",
     "gnome-keyring": "gnome-keyring-daemon",
+    # The window tests draw real Qt widgets offscreen: Qt's own shared libraries need these, and text needs a font.
+    "libgl1": "lib:GL",
+    "libegl1": "lib:EGL",
+    "libfontconfig1": "lib:fontconfig",
+    "libxkbcommon0": "lib:xkbcommon",
+    "libglib2.0-0": "lib:glib-2.0",
+    "libdbus-1-3": "lib:dbus-1",
+    "fonts-dejavu-core": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
 }
 
 
@@ -103,6 +111,11 @@ def install_system_packages(packages: dict[str, str]) -> list[str]:
 
 
 def is_present(probe: str) -> bool:
+    """A file (a path), a shared library ("lib:NAME", as the dynamic linker finds it) or a command."""
+    if probe.startswith("lib:"):
+        import ctypes.util
+
+        return ctypes.util.find_library(probe[4:]) is not None
     return Path(probe).exists() if os.sep in probe else shutil.which(probe) is not None
 
 
