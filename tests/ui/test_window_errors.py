@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from ui_desk import open_shell
 from ui_loop import drive, ui_run, until
-from window_driver import click, compose, estimate, open_dialog, shown_messages, sign_in
+from window_driver import click, compose, estimate, send_composed, sign_in
 
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.ui.compose.compose_dialog import ComposeDialog
@@ -55,10 +55,7 @@ def test_a_payout_over_the_balance_is_refused_in_words_and_recorded_as_failed(sh
         await estimate(dialog, qtbot)
         assert dialog.pages.currentIndex() == 1, dialog.problem.text()
         payout_id = dialog._reviewed.payout.id
-        click(qtbot, dialog.send)
-        await until(lambda: dialog.pages.currentIndex() == 2 or dialog.review_problem.isVisible(),
-                    what="the provider's answer")
-        said = dialog.outcome.explanation.text() + dialog.review_problem.text()
+        said = await send_composed(dialog, qtbot)
         assert "not enough funds" in said.lower(), said
         assert "Traceback" not in said
         assert shell.session.ledger.payouts.get(payout_id).status is PayoutStatus.FAILED
@@ -67,22 +64,21 @@ def test_a_payout_over_the_balance_is_refused_in_words_and_recorded_as_failed(sh
     drive(loop, shell, story)
 
 
-def test_a_server_error_at_send_is_said_in_words_and_nothing_is_sent_twice(shell, loop, qtbot, sandbox):
+def test_a_server_error_at_send_leaves_the_payout_unknown_said_in_words_and_never_resent(
+        shell, loop, qtbot, sandbox):
     async def story() -> None:
         await sign_in(shell, qtbot, "iris")
         dialog = await compose(shell, qtbot, amount="120")
         await estimate(dialog, qtbot)
         payout_id = dialog._reviewed.payout.id
         add_faults(sandbox, "cryptomus:create:500")
-        click(qtbot, dialog.send)
-        await until(lambda: dialog.pages.currentIndex() == 2 or dialog.review_problem.isVisible(),
-                    what="the answer to the send")
-        said = dialog.outcome.explanation.text() + dialog.review_problem.text()
+        said = await send_composed(dialog, qtbot)
         assert said and "Traceback" not in said and "HTTPStatusError" not in said
-        status = shell.session.ledger.payouts.get(payout_id).status
-        # A 500 from Cryptomus's create means it did nothing (cryptomus.md): the payout is not lost in between.
-        assert status in (PayoutStatus.ESTIMATED, PayoutStatus.APPROVED, PayoutStatus.UNKNOWN,
-                          PayoutStatus.FAILED), status
+        # A 500 cannot prove that nothing was done: the payout is unknown, asked by its key, never sent again.
+        payout = shell.session.ledger.payouts.get(payout_id)
+        assert payout.status is PayoutStatus.UNKNOWN
+        assert "outcome not known yet" in said and "never sent twice" in said
+        assert orders_at_sandbox(sandbox, payout.idempotency_key) == 0
         dialog.close()
 
     drive(loop, shell, story)
@@ -96,12 +92,9 @@ def test_a_connection_dropped_after_the_provider_acted_ends_in_the_true_state_se
         await estimate(dialog, qtbot)
         payout_id = dialog._reviewed.payout.id
         add_faults(sandbox, "cryptomus:create:commit-drop:1")
-        click(qtbot, dialog.send)
-        await until(lambda: dialog.pages.currentIndex() == 2 or dialog.review_problem.isVisible(),
-                    what="the answer to the send")
+        said = await send_composed(dialog, qtbot)
         # Cryptomus created it and the answer was lost: the client asks by the key at once, or the payout is
         # `unknown` until the poller does; either way it is never sent again.
-        said = dialog.outcome.title.text() + " " + dialog.outcome.explanation.text()
         assert "Traceback" not in said and said.strip(), said
         sandbox.clock.advance(60)
         shell.session.poller.wake()

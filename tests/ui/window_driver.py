@@ -74,6 +74,16 @@ async def estimate(dialog: ComposeDialog, qtbot) -> None:
                 or any(label.isVisible() for label in dialog.errors.values()), what="the provider's estimate")
 
 
+async def send_composed(dialog: ComposeDialog, qtbot) -> str:
+    """Press the review's send button; what the dialog then says (the outcome, or the problem that stopped it)."""
+    click(qtbot, dialog.send)
+    await until(lambda: dialog.pages.currentIndex() == 2 or dialog.review_problem.isVisible(),
+                what="the answer to the send")
+    if dialog.pages.currentIndex() == 2:
+        return f"{dialog.outcome.title.text()} {dialog.outcome.explanation.text()}"
+    return dialog.review_problem.text()
+
+
 async def approve_in_dialog(shell: Shell, qtbot, payout_id: int, password: str) -> ApprovalsDialog:
     shell.window.approvals.trigger()
     dialog = await open_dialog(shell, ApprovalsDialog)
