@@ -153,8 +153,8 @@ class Shell:
         window.new_payout.triggered.connect(self._compose)
         window.refresh.triggered.connect(self._refresh)
         window.approvals.triggered.connect(lambda: self._open_approvals())
-        window.switch_operator.triggered.connect(self._sign_out)
-        window.sign_out.triggered.connect(self._sign_out)
+        window.switch_operator.triggered.connect(lambda: self._sign_out(keep_name=False))
+        window.sign_out.triggered.connect(lambda: self._sign_out(keep_name=True))
         window.filters.filter_changed.connect(self.model.set_query)
         window.table.payout_selected.connect(self._show_payout)
         window.detail.action_requested.connect(self._act)
@@ -226,7 +226,8 @@ class Shell:
         if selected is not None:  # the row chosen before signing out, now with this operator's actions
             self._show_payout(selected)
 
-    def _sign_out(self) -> None:
+    def _sign_out(self, *, keep_name: bool = True) -> None:
+        """Back to the sign-in screen; switching operator also empties the name, for the next person's."""
         for dialog in self._dialogs:
             dialog.close()
         self.calls = None
@@ -234,6 +235,8 @@ class Shell:
         self._detail_reads += 1  # a read under way for the operator signing out must not be shown
         self._wanted = self._shown = None
         self.window.detail.clear()
+        if not keep_name:
+            self.sign_in.operator.clear()
         self.sign_in.reset()
         self.window.show_screen(self.sign_in)
 
