@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from desk_fixtures import START
 from poll_fixtures import FIELDS, PAID, PROVIDERS, InFlightTransport, SandboxRequests, in_flight, of_provider
 from provider_fixtures import FAST, Sandbox
 
@@ -37,8 +38,9 @@ PATHS = {"cryptomus": "/v1/payout", "pay3": "/v1/client"}
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    """The workflow tests' sandbox, with its access log on: the tests count what it served."""
-    clock = ManualClock()
+    """The workflow tests' sandbox (its clock where the desk's starts), with its access log on: the tests count
+    what it served."""
+    clock = ManualClock(START.timestamp())
     running = start_in_background(SandboxConfig(port=0), clock=clock, access_log=True)
     box = Sandbox(running, clock, httpx.Client(base_url=running.base_url, timeout=10))
     yield box

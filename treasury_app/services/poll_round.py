@@ -31,7 +31,7 @@ from treasury_app.providers.errors import (
 )
 from treasury_app.providers.interface import PayoutProvider, ProviderPayoutState
 
-from .payout_workflow import PayoutWorkflow
+from .payout_workflow import PayoutWorkflow, earliest_send
 from .poll_schedule import PollerSettings, rate_limit_pause
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,8 @@ class ProviderRound:
         self._result.requests += 1
         self._result.polled += len(batch)
         try:
-            states = await self._provider.fetch_states([payout.idempotency_key for payout in batch])
+            states = await self._provider.fetch_states([payout.idempotency_key for payout in batch],
+                                                       sent_since=earliest_send(batch))
         except RateLimitedError as error:
             until = self._context.clock() + rate_limit_pause(error.retry_after_seconds,
                                                              self._context.settings.rate_limit_pause)
