@@ -16,6 +16,7 @@ from treasury_app.sandbox import (
     SandboxConfig,
     start_in_background,
 )
+from treasury_app.sandbox.clock import MANUAL_CLOCK_START
 
 TRON_ADDRESS = "TDD97yguPESTpcrJMqU6h2ozZbibv4Vaqm"
 TRON_ADDRESS_2 = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
@@ -61,9 +62,10 @@ class Sandbox:
     control: httpx.Client
 
     @classmethod
-    def start(cls, **overrides: Any) -> Sandbox:
-        """A sandbox on a free loopback port with its own manual clock; `overrides` change its config."""
-        clock = ManualClock()
+    def start(cls, *, clock_start: float = MANUAL_CLOCK_START, **overrides: Any) -> Sandbox:
+        """A sandbox on a free loopback port with its own manual clock, standing at `clock_start` (seconds since
+        the epoch) until told to move; `overrides` change its config."""
+        clock = ManualClock(clock_start)
         running = start_in_background(replace(SandboxConfig(port=0), **overrides), clock=clock)
         return cls(running, clock, httpx.Client(base_url=running.base_url, timeout=10))
 

@@ -282,3 +282,43 @@ async def test_a_payout_list_without_order_ids_falls_back_to_info_per_key():
         await client.aclose()
     assert [s.idempotency_key for s in states.values()] == keys
     assert calls == ["/v1/payout/list"] + ["/v1/payout/info"] * 4
+
+
+class EndlessHistory:
+    """A payout list of one payout a page that never ends, its `paginate.perPage` as given; counts requests."""
+
+    def __init__(self, **paginate: object) -> None:
+        self.paginate, self.calls = paginate, []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.calls.append(request.url.path)
+        if request.url.path == "/v1/payout/info":
+            return httpx.Response(404, json={"state": 1, "message": "Payout not found"})
+        page = len(self.calls)
+        item = {**GOOD_PAYOUT, "order_id": f"other-{page}"}
+        paginate = {"nextCursor": f"after-{page}", **self.paginate}
+        return httpx.Response(200, json=envelope({"items": [item], "paginate": paginate}))
+
+
+async def pages_read_for_four_absent_payouts(history: EndlessHistory) -> int:
+    client = CryptomusProvider(CryptomusProfile(merchant=MERCHANT, base_url="https://cryptomus.test"),
+                               "mock-payout-key", settings=FAST, transport=httpx.MockTransport(history))
+    try:
+        states = await client.fetch_states([f"absent-{n}" for n in range(4)])
+    finally:
+        await client.aclose()
+    assert set(states.values()) == {None} and history.calls.count("/v1/payout/info") == 4
+    return history.calls.count("/v1/payout/list")
+
+
+async def test_a_payout_list_page_size_of_one_is_followed():
+    # Four payouts fill four pages of one, and two spare.
+    assert await pages_read_for_four_absent_payouts(EndlessHistory(perPage=1)) == 6
+    assert await pages_read_for_four_absent_payouts(EndlessHistory(perPage="1")) == 6
+
+
+@pytest.mark.parametrize("per_page", [None, "lots", -3, 0, 1.5, True, [15]], ids=repr)
+async def test_a_missing_or_senseless_page_size_is_taken_as_the_documented_15(per_page):
+    # At 15 a page, four payouts fill one page and two spare; then four pages without any: ask them one by one.
+    paginate = {} if per_page is None else {"perPage": per_page}
+    assert await pages_read_for_four_absent_payouts(EndlessHistory(**paginate)) == 4

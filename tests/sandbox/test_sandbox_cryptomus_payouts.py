@@ -242,6 +242,19 @@ def test_list_filters_by_date_in_utc_plus_three(sandbox, cryptomus):
     assert [i["order_id"] for i in result["items"]] == ["day-two"]
 
 
+def test_list_dates_are_moscow_time_to_the_second_and_include_their_bounds(cryptomus):
+    cryptomus.result(cryptomus.create(order_id="at-start"))  # 2025-01-01 00:00:00 UTC, 03:00:00 in Moscow
+
+    def listed(**period: str) -> list[str]:
+        return [i["order_id"] for i in cryptomus.result(cryptomus.call("/v1/payout/list", period))["items"]]
+
+    assert listed(date_from="2025-01-01 3:00:00", date_to="2025-01-01 03:00:00") == ["at-start"]
+    assert listed(date_from="2025-01-01 03:00:01") == []
+    assert listed(date_to="2025-01-01 02:59:59") == []
+    # The hour around it written in UTC finds nothing: the period is read in Moscow time.
+    assert listed(date_from="2024-12-31 23:00:00", date_to="2025-01-01 01:00:00") == []
+
+
 @pytest.mark.parametrize("field", ["date_from", "date_to"])
 def test_list_refuses_a_badly_written_date(cryptomus, field):
     response = cryptomus.call("/v1/payout/list", {field: "2025-01-02T00:00:00"})

@@ -16,7 +16,7 @@ for _folder in ("providers", "services", "ledger"):
     if str(_TESTS / _folder) not in sys.path:
         sys.path.insert(0, str(_TESTS / _folder))
 
-from desk_fixtures import TestClock, TestDesk, build_desk
+from desk_fixtures import START, TestClock, TestDesk, build_desk
 from provider_fixtures import FAST, Sandbox
 
 from treasury_app.ledger import Ledger, open_ledger
@@ -55,7 +55,9 @@ def desk(ledger: Ledger, clock: TestClock) -> TestDesk:
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    box = Sandbox.start()
+    """Its clock starts where the desk's does, as a real provider's reads about the desk's time: the poller
+    reads Cryptomus's history back to when its payouts were sent, by the desk's clock."""
+    box = Sandbox.start(clock_start=START.timestamp())
     yield box
     box.stop()
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from commit_trace import commits_of
+from desk_fixtures import START
 from poll_fixtures import FIELDS, PAID, PROVIDERS, InFlightTransport, SandboxRequests, in_flight, of_provider
 from provider_fixtures import FAST, Sandbox
 
@@ -37,8 +39,9 @@ PATHS = {"cryptomus": "/v1/payout", "pay3": "/v1/client"}
 
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    """The workflow tests' sandbox, with its access log on: the tests count what it served."""
-    clock = ManualClock()
+    """The workflow tests' sandbox (its clock where the desk's starts), with its access log on: the tests count
+    what it served."""
+    clock = ManualClock(START.timestamp())
     running = start_in_background(SandboxConfig(port=0), clock=clock, access_log=True)
     box = Sandbox(running, clock, httpx.Client(base_url=running.base_url, timeout=10))
     yield box
@@ -174,6 +177,18 @@ async def test_cryptomus_reads_are_batched_through_its_payout_list(poller, ledge
     asked = provider_paths(served, "cryptomus")
     assert asked == served.count("/v1/payout/list") == 2  # 30 payouts, 15 per page: two pages, no single reads
     assert all(ledger.payouts.get(p.id).next_poll_at is not None for p in payouts)
+
+
+async def test_a_round_whose_answers_change_nothing_commits_only_the_back_off(poller, ledger, providers, clock):
+    for provider in PROVIDERS:
+        await in_flight(ledger, providers, provider, 30, clock())
+    await poller.refresh_once()  # records whatever the answers add to what was imported
+    with commits_of(ledger) as commits:
+        report = await poller.refresh_once()
+    assert report.polled == 60 and report.changes == ()
+    # One transaction of back-off rows per provider (30 rows each), and not one per payout answered.
+    assert len(commits) == 2
+    assert all(sql.startswith("UPDATE payouts SET next_poll_at") for _, statements in commits for sql in statements)
 
 
 async def test_a_429_from_pay3_pauses_pay3_only(poller, ledger, providers, sandbox, clock, served):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_UP, Decimal
@@ -33,6 +33,14 @@ T = TypeVar("T")
 DEFAULT_BASE_URL = "https://api.cryptomus.com"
 # Cryptomus writes list times in Moscow time (documented for the payout list).
 CRYPTOMUS_TIME = timezone(timedelta(hours=3))
+# The payout list gives this many payouts a page (its `paginate.perPage`, which a walk follows once it has seen it).
+HISTORY_PAGE_SIZE = 15
+# Pages a walk of the history may read beyond those its wanted payouts fill: payouts not wanted (final ones, or
+# not due) share the pages with them.
+HISTORY_SPARE_PAGES = 2
+# How far before `sent_since` the history is read: a desk clock hours off Cryptomus's, or a mix-up of UTC with
+# its UTC+3, must not hide a payout. It costs no page while the walk stops at the last wanted payout it sees.
+SENT_SINCE_MARGIN = timedelta(hours=6)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -44,6 +52,7 @@ class CryptomusProfile:
     base_url: str = DEFAULT_BASE_URL
     # With this many keys or more, states are looked up in the payout list (batched) before asking one by one.
     list_batch_threshold: int = 4
+    # `list_payouts` reads at most this many pages unless told otherwise (state look-ups have their own budget).
     max_list_pages: int = 20
 
     def __post_init__(self) -> None:
@@ -160,12 +169,14 @@ class CryptomusProvider:
             raise OrderAlreadyExistsError(self.name, key, state)
         return state
 
-    async def fetch_states(self, idempotency_keys: Sequence[str]) -> dict[str, ProviderPayoutState | None]:
-        """States by key: batched through the payout list, then one `info` call per key still missing."""
+    async def fetch_states(self, idempotency_keys: Sequence[str], *,
+                           sent_since: datetime | None = None) -> dict[str, ProviderPayoutState | None]:
+        """States by key: batched through the payout list (back to `sent_since`, less a margin), then one `info`
+        call per key the list did not show."""
         keys = list(dict.fromkeys(idempotency_keys))
         found: dict[str, ProviderPayoutState | None] = {}
         if len(keys) >= self.profile.list_batch_threshold:
-            found.update(await self._states_from_history(set(keys)))
+            found.update(await self._states_from_history(set(keys), sent_since))
         missing = [key for key in keys if key not in found]
         results = await asyncio.gather(*(self.payout_info(k) for k in missing), return_exceptions=True)
         for key, result in zip(missing, results, strict=True):
@@ -197,8 +208,12 @@ class CryptomusProvider:
         An item's `idempotency_key` is its `order_id`, or "" when Cryptomus did not include one.
         """
         states: list[ProviderPayoutState] = []
-        async for page in self._history_pages(date_from, date_to, max_pages or self.profile.max_list_pages):
-            states.extend(page)
+        budget = max_pages or self.profile.max_list_pages
+        async for page in self._history_pages(date_from, date_to):
+            states.extend(page.states)
+            budget -= 1
+            if budget <= 0:
+                break
         return states
 
     # --- inside --------------------------------------------------------------------------------------
@@ -236,24 +251,34 @@ class CryptomusProvider:
                     f"total to debit ({format_amount(total.normalize())})."]
         return []
 
-    async def _history_pages(self, date_from: datetime | None, date_to: datetime | None, max_pages: int):
+    async def _history_pages(self, date_from: datetime | None,
+                             date_to: datetime | None) -> AsyncIterator[HistoryPage]:
+        """The history's pages, newest first, for as long as the caller reads on and a next page exists."""
         data = {name: _cryptomus_time(moment) for name, moment in (("date_from", date_from), ("date_to", date_to))
                 if moment is not None}
         cursor: str | None = None
-        for page_number in range(1, max_pages + 1):
-            what = f"payout list page {page_number}"
-            page, cursor = await self._call("/v1/payout/list", data, CallKind.READ, what, _read_history_page,
-                                            params={"cursor": cursor} if cursor else None)
+        page_number = 0
+        while True:
+            page_number += 1
+            page = await self._call("/v1/payout/list", data, CallKind.READ, f"payout list page {page_number}",
+                                    _read_history_page, params={"cursor": cursor} if cursor else None)
             yield page
-            if not cursor:
+            if not (cursor := page.next_cursor):
                 return
 
-    async def _states_from_history(self, wanted: set[str]) -> dict[str, ProviderPayoutState]:
+    async def _states_from_history(self, wanted: set[str],
+                                   sent_since: datetime | None) -> dict[str, ProviderPayoutState]:
+        """The wanted payouts the history shows, read newest first and no further back than `sent_since` (less
+        the margin). The walk ends when each was seen, when the history ends, or when another page is not worth
+        it (`HistoryWalk`); the caller asks the payouts it did not see by themselves."""
         found: dict[str, ProviderPayoutState] = {}
+        date_from = None if sent_since is None else sent_since - SENT_SINCE_MARGIN
+        walk = HistoryWalk(len(wanted))
         async with self._http.read_slots:
-            async for page in self._history_pages(None, None, self.profile.max_list_pages):
-                found.update((s.idempotency_key, s) for s in page if s.idempotency_key in wanted)
-                if len(found) == len(wanted):
+            async for page in self._history_pages(date_from, None):
+                seen = len(found)
+                found.update((s.idempotency_key, s) for s in page.states if s.idempotency_key in wanted)
+                if not walk.goes_on(found=len(found) - seen, per_page=page.per_page):
                     break
         return found
 
@@ -264,7 +289,46 @@ class CryptomusProvider:
             raise ProviderValidationError(self.name, {"network": ("Cryptomus does not pay out on Bitcoin testnet",)})
 
 
-def _read_history_page(result: Any, reader: AnswerReader) -> tuple[list[ProviderPayoutState], str | None]:
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of the payout list: its payouts, the cursor of the next page, and how many a page holds."""
+
+    states: list[ProviderPayoutState]
+    next_cursor: str | None
+    per_page: int
+
+
+@dataclass
+class HistoryWalk:
+    """Whether a walk of the history for `wanted` payouts reads one more page, told what each page held.
+
+    It reads the pages the wanted payouts fill and a spare few (payouts not wanted share the pages with them).
+    Beyond those it goes on while the pages read since it last found one are fewer than the payouts still
+    missing (asking those one by one would cost as many requests), for at most as many pages again as it wants
+    payouts. So payouts that lie below newer ones (a round of the most overdue) are still found by the walk,
+    and a walk for payouts the history does not hold costs at most the asks one by one twice over, and the
+    pages they would fill.
+    """
+
+    wanted: int
+    pages_read: int = 0
+    found: int = 0
+    pages_since_found: int = 0
+
+    def goes_on(self, *, found: int, per_page: int = HISTORY_PAGE_SIZE) -> bool:
+        self.pages_read += 1
+        self.found += found
+        self.pages_since_found = 0 if found else self.pages_since_found + 1
+        missing = self.wanted - self.found
+        if missing <= 0:
+            return False
+        filled = -(-self.wanted // max(per_page, 1)) + HISTORY_SPARE_PAGES
+        if self.pages_read < filled:
+            return True
+        return self.pages_since_found < missing and self.pages_read < filled + self.wanted
+
+
+def _read_history_page(result: Any, reader: AnswerReader) -> HistoryPage:
     page = reader.mapping(result, "the payout list")
     states = []
     for item in reader.items(page.get("items", []), "'items'"):
@@ -273,7 +337,16 @@ def _read_history_page(result: Any, reader: AnswerReader) -> tuple[list[Provider
         states.append(answers.payout_state(data, key, reader))
     paginate = reader.mapping(page.get("paginate") or {}, "'paginate'")
     cursor = reader.text(paginate, "nextCursor", required=False)
-    return states, cursor
+    return HistoryPage(states, cursor, _per_page(paginate.get("perPage")))
+
+
+def _per_page(value: Any) -> int:
+    """`perPage` as sent (a number, or its text); the documented 15 when it is missing or makes no sense."""
+    try:
+        per_page = int(str(value))
+    except ValueError:
+        return HISTORY_PAGE_SIZE
+    return per_page if per_page > 0 else HISTORY_PAGE_SIZE
 
 
 def _check_limits(option: PayoutOption, amount: Decimal) -> None:

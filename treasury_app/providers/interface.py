@@ -93,8 +93,13 @@ class PayoutProvider(Protocol):
         self, request: PayoutRequest, idempotency_key: str, execution_data: Mapping[str, Any]
     ) -> ProviderPayoutState: ...
 
-    async def fetch_states(self, idempotency_keys: Sequence[str]) -> Mapping[str, ProviderPayoutState | None]:
-        """Current state per key; None where the provider has nothing under that key."""
+    async def fetch_states(self, idempotency_keys: Sequence[str], *,
+                           sent_since: datetime | None = None) -> Mapping[str, ProviderPayoutState | None]:
+        """Current state per key; None where the provider has nothing under that key.
+
+        `sent_since`, when given, is a moment (by the desk's clock) before which none of these payouts was sent:
+        a provider with a history endpoint reads no further back than that (less its own margin for clocks).
+        """
         ...
 
     async def balances(self) -> Sequence[Balance]: ...

@@ -203,8 +203,10 @@ class Pay3Provider:
             self.decisions.execute_path, fields, signature, f"execute payout {key}",
             lambda body, reader: answers.executed_state(body, key, reader, self.decisions))
 
-    async def fetch_states(self, idempotency_keys: Sequence[str]) -> dict[str, ProviderPayoutState | None]:
-        """One order-details GET per key (Pay3 has no list endpoint), at most `max_concurrent_reads` at once."""
+    async def fetch_states(self, idempotency_keys: Sequence[str], *,
+                           sent_since: datetime | None = None) -> dict[str, ProviderPayoutState | None]:
+        """One order-details GET per key (Pay3 has no list endpoint, so `sent_since` bounds nothing), at most
+        `max_concurrent_reads` at once."""
         keys = list(dict.fromkeys(idempotency_keys))
         results = await asyncio.gather(*(self._order_details(k) for k in keys), return_exceptions=True)
         states: dict[str, ProviderPayoutState | None] = {}

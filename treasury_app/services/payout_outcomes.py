@@ -90,6 +90,10 @@ def record_provider_facts(ledger: Ledger, payout: PayoutRecord, state: ProviderP
         provider_payout_id=state.provider_payout_id or payout.provider_payout_id,
         tx_hash=state.tx_hash or payout.tx_hash,
         failure_reason=state.failure_reason)
+    if all(getattr(payout, name) == value for name, value in changes.given().items()):
+        # What the record already says (the poller's usual answer): nothing to write, so no transaction. A row
+        # changed meanwhile by another desk is read afresh by the next round.
+        return payout
     with ledger.transaction(durable=False):  # as in `follow`: the provider can be asked again
         return ledger.payouts.record_provider_update(payout.id, changes, actor=actor,
                                                      expected_version=payout.version)

@@ -287,7 +287,8 @@ class PayoutWorkflow:
             try:
                 provider = self._provider(provider_name)
                 for batch in _batches(mine, STATE_BATCH):
-                    states = await provider.fetch_states([p.idempotency_key for p in batch])
+                    states = await provider.fetch_states([p.idempotency_key for p in batch],
+                                                         sent_since=earliest_send(batch))
                     for payout in batch:
                         settled.append(await self.settle(payout, states.get(payout.idempotency_key), actor=actor))
             except (ProviderError, UnknownProviderError) as error:
@@ -435,3 +436,10 @@ def _estimate_detail(estimate: Estimate) -> dict[str, Any]:
 def _batches(items: list[PayoutRecord], size: int) -> Iterable[list[PayoutRecord]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def earliest_send(payouts: Iterable[PayoutRecord]) -> datetime:
+    """The earliest moment any of `payouts` can have reached its provider: when it was first claimed for sending
+    (written before the request leaves), or when it was made, for one imported without that. A provider with a
+    history reads no further back than this (less its margin for clocks)."""
+    return min(payout.submitted_at or payout.created_at for payout in payouts)

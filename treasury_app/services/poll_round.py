@@ -1,5 +1,5 @@
 """One provider's share of a polling round: its payouts asked in batches, each answer settled, the back-off
-written a batch at a time.
+written 200 rows a transaction.
 
 What a provider's trouble does here, and why:
 - a 429 (`RateLimitedError`) pauses the provider until the time it asks: nothing more is sent to it this round
@@ -31,7 +31,7 @@ from treasury_app.providers.errors import (
 )
 from treasury_app.providers.interface import PayoutProvider, ProviderPayoutState
 
-from .payout_workflow import PayoutWorkflow
+from .payout_workflow import PayoutWorkflow, earliest_send
 from .poll_schedule import PollerSettings, rate_limit_pause
 
 log = logging.getLogger(__name__)
@@ -100,8 +100,7 @@ class ProviderRound:
             context.pauses.pop(self._name, None)
         self._chunks, self._first_wait = chunks, first_wait
         await asyncio.gather(*(self._work() for _ in range(context.settings.max_in_flight)))
-        await context.breathe()
-        self._flush()
+        await self._write_back_offs(at_least=1)
         return self._result
 
     async def _work(self) -> None:
@@ -110,9 +109,7 @@ class ProviderRound:
                 self._not_asked(batch)
             else:
                 await self._ask(batch)
-            if len(self._pending) >= FLUSH_ROWS:
-                await self._context.breathe()
-                self._flush()
+            await self._write_back_offs()
 
     async def _next_batch(self) -> list[PayoutRecord] | None:
         size = self._context.settings.fetch_size(self._name)
@@ -144,7 +141,8 @@ class ProviderRound:
         self._result.requests += 1
         self._result.polled += len(batch)
         try:
-            states = await self._provider.fetch_states([payout.idempotency_key for payout in batch])
+            states = await self._provider.fetch_states([payout.idempotency_key for payout in batch],
+                                                       sent_since=earliest_send(batch))
         except RateLimitedError as error:
             until = self._context.clock() + rate_limit_pause(error.retry_after_seconds,
                                                              self._context.settings.rate_limit_pause)
@@ -193,6 +191,7 @@ class ProviderRound:
                     self._pending.append((after.id, now + wait, 0))
                 else:
                     self._pending.append((after.id, None, 0))  # final: no longer followed
+            await self._write_back_offs()  # a batch of thousands (Cryptomus) is written as it is settled
 
     def _failed(self, batch: list[PayoutRecord], now: datetime | None = None) -> None:
         context = self._context
@@ -222,7 +221,11 @@ class ProviderRound:
             self._result.problem = problem
             log.warning("polling: %s", problem)
 
-    def _flush(self) -> None:
-        if self._pending:
-            pending, self._pending = self._pending, []
-            self._context.ledger.payouts.schedule_polls(pending)
+    async def _write_back_offs(self, at_least: int = FLUSH_ROWS) -> None:
+        """Write the back-off rows gathered, `FLUSH_ROWS` a transaction, once there are `at_least`; the loop gets
+        a turn before each (a thousand rows in one transaction would hold it for tens of milliseconds)."""
+        while len(self._pending) >= at_least:
+            await self._context.breathe()
+            rows, self._pending = self._pending[:FLUSH_ROWS], self._pending[FLUSH_ROWS:]
+            if rows:
+                self._context.ledger.payouts.schedule_polls(rows)

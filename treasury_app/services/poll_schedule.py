@@ -19,10 +19,13 @@ from types import MappingProxyType
 LONGEST_RATE_LIMIT_PAUSE = timedelta(hours=1)
 # Beyond this many doublings every delay is at the slowest anyway; the bound keeps 2**n small.
 _MAX_DOUBLINGS = 30
-# Providers whose client reads many payouts per request (Cryptomus pages its payout list): many keys per call.
+# Providers whose client reads many payouts per request: all of a round's payouts in one call. Cryptomus walks
+# its payout list newest first, every call from the top: 1,000 open payouts in four calls of 250 would read the
+# newest pages up to four times, and the call with the oldest 250 would have to pass all 1,000 to reach them
+# (it gives up sooner and asks them one by one). One call reads each page once.
 # The others get one key per call (Pay3 has one GET per payout anyway), so that one payout's failure or a 429
 # touches only that call, and the number of calls in flight is the number of requests in flight.
-BATCHED_READS: Mapping[str, int] = MappingProxyType({"cryptomus": 250})
+BATCHED_READS: Mapping[str, int] = MappingProxyType({"cryptomus": 5_000})
 
 
 @dataclass(frozen=True)

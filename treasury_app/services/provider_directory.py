@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from types import MappingProxyType, TracebackType
 from typing import Any, Self, TypeVar
 
@@ -188,8 +189,9 @@ class SandboxClient:
                      execution_data: Mapping[str, Any]) -> ProviderPayoutState:
         return await self._explained(self._inner.submit(request, idempotency_key, execution_data))
 
-    async def fetch_states(self, idempotency_keys: Sequence[str]) -> Mapping[str, ProviderPayoutState | None]:
-        return await self._explained(self._inner.fetch_states(idempotency_keys))
+    async def fetch_states(self, idempotency_keys: Sequence[str], *,
+                           sent_since: datetime | None = None) -> Mapping[str, ProviderPayoutState | None]:
+        return await self._explained(self._inner.fetch_states(idempotency_keys, sent_since=sent_since))
 
     async def balances(self) -> Sequence[Balance]:
         return await self._explained(self._inner.balances())

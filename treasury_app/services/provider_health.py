@@ -121,8 +121,9 @@ class HealthRecordingClient:
                      execution_data: Mapping[str, Any]) -> ProviderPayoutState:
         return await self._recorded(self._inner.submit(request, idempotency_key, execution_data))
 
-    async def fetch_states(self, idempotency_keys: Sequence[str]) -> Mapping[str, ProviderPayoutState | None]:
-        return await self._recorded(self._inner.fetch_states(idempotency_keys))
+    async def fetch_states(self, idempotency_keys: Sequence[str], *,
+                           sent_since: datetime | None = None) -> Mapping[str, ProviderPayoutState | None]:
+        return await self._recorded(self._inner.fetch_states(idempotency_keys, sent_since=sent_since))
 
     async def balances(self) -> Sequence[Balance]:
         return await self._recorded(self._inner.balances())
