@@ -133,7 +133,7 @@ class ProviderCapabilities:
         offered = self.assets_of(asset.currency)
         if not offered:
             raise self._currency_refused(asset.currency)
-        names = self._network_names(frozenset(a.network.code for a in offered))
+        names = _joined([a.network.name for a in offered])
         raise UnsupportedChoiceError("network", self, asset.network.code,
                                      f"{self.title} pays {asset.currency} on {names} only, not on "
                                      f"{asset.network.name}", tuple(a.network.code for a in offered))
@@ -165,5 +165,8 @@ class ProviderCapabilities:
 
     @staticmethod
     def _network_names(codes: frozenset[str]) -> str:
-        names = [network.name for code, network in NETWORKS.items() if code in codes]
-        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        return _joined([network.name for code, network in NETWORKS.items() if code in codes])
+
+
+def _joined(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
