@@ -3,7 +3,7 @@
 Exit codes (`commands.exit_codes`):
   0  done
   1  refused by the app: validation, permission, policy, approval missing (any TreasuryError); nothing was sent
-  2  wrong usage: the command's words were wrong (click)
+  2  wrong usage: the command's words were wrong (click), or a choice the provider never takes
   3  failed: the provider refused the payout, or it ended failed
   4  unknown: the payout was sent but its outcome is not known yet; `treasury-app refresh` reconciles it
 """

@@ -90,12 +90,11 @@ def test_an_estimate_that_cannot_be_had_keeps_the_draft_which_can_be_estimated_l
 
 
 def test_the_provider_refusing_the_estimate_exits_3_and_keeps_the_draft(cli):
-    # Pay3 always takes its fee from the amount: asking for it from the balance is refused.
-    result = cli("payout", "new", "--provider", "pay3", "--currency", "USDT", "--network", "TRON",
-                 "--address", TRON_ADDRESS, "--amount", "15", "--fee-from-balance", "--as", "alice")
+    # Under Cryptomus' minimum for USDT on TRON (0.5 USDT): its services list refuses it.
+    created, result = new_payout(cli, amount="0.1")
     assert result.exit_code == 3, result.output
-    assert "fee_mode" in result.stderr
-    assert status_of(cli, 1) == "draft"
+    assert "Minimum amount 0.5 USDT" in result.stderr
+    assert created["payout"]["status"] == "draft" and status_of(cli, 1) == "draft"
 
 
 def test_pay3_with_the_fee_from_the_amount_is_estimated(cli):
@@ -230,13 +229,15 @@ def test_show_of_a_payout_that_does_not_exist_exits_1(cli):
 
 def test_list_filters_by_status_provider_and_currency(cli):
     new_payout(cli, amount="150.25")
-    cli("payout", "new", "--provider", "pay3", "--currency", "USDT", "--network", "TRON", "--address",
-        TRON_ADDRESS, "--amount", "15", "--as", "alice")  # refused estimate: stays a draft
+    new_payout(cli, provider="pay3", amount="15")
+    new_payout(cli, amount="0.1")  # under the minimum: the estimate is refused, it stays a draft
     drafts, result = cli.json("payout", "list", "--status", "draft")
     assert result.exit_code == 0, result.output
-    assert [(row["id"], row["provider"], row["amount"]) for row in drafts] == [(2, "pay3", "15")]
+    assert [(row["id"], row["provider"], row["amount"]) for row in drafts] == [(3, "cryptomus", "0.1")]
     everything, _ = cli.json("payout", "list", "--currency", "usdt")
-    assert [row["id"] for row in everything] == [2, 1]
+    assert [row["id"] for row in everything] == [3, 2, 1]
+    through_pay3, _ = cli.json("payout", "list", "--provider", "pay3")
+    assert [row["id"] for row in through_pay3] == [2]
     table = cli("payout", "list", "--provider", "cryptomus")
     assert "150.25" in table.stdout and "pay3" not in table.stdout
     assert cli("payout", "list", "--status", "nonsense").exit_code == 2

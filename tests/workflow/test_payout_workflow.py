@@ -13,6 +13,8 @@ from provider_fixtures import PAYOUT_FIELDS, PROVIDER_NAMES
 
 from treasury_app.domain.errors import InvalidFieldError
 from treasury_app.domain.payout_lifecycle import PayoutStatus
+from treasury_app.domain.payout_request import FeeMode
+from treasury_app.domain.provider_capabilities import UnsupportedChoiceError
 from treasury_app.ledger import StaleRecordError
 from treasury_app.security.audit_chain import verify
 from treasury_app.services.approval_policies import ApprovalPolicies
@@ -208,3 +210,16 @@ async def test_an_unknown_payout_is_never_cleared_for_execution_only_reconciled(
     with pytest.raises(NotExecutableError, match="may have been sent already"):
         desk.approvals.ensure_executable(payout.id)
     assert [p["executed"] for p in sandbox.payouts("pay3")] == [False]
+
+
+async def test_a_pay3_payout_composed_without_a_fee_mode_takes_pay3_s_and_is_estimated(workflow, desk, sandbox):
+    payout = await estimated(workflow, desk, "pay3", fee_mode=None)  # as a form or command leaves it out
+    assert (payout.status, payout.fee_mode) == (PayoutStatus.ESTIMATED, FeeMode.FROM_AMOUNT)
+    assert payout.estimated_total == payout.amount  # the fee came out of the amount
+
+
+async def test_a_choice_the_provider_refuses_is_refused_at_compose_and_nothing_is_recorded(workflow, desk):
+    with pytest.raises(UnsupportedChoiceError) as refused:
+        workflow.compose(desk.sign_in("alice"), **{**FIELDS["pay3"], "fee_mode": "from_balance"})
+    assert (refused.value.field, refused.value.allowed) == ("fee_mode", ("from_amount",))
+    assert desk.ledger.payouts.count() == 0

@@ -10,6 +10,7 @@ from provider_test_keyrings import MemoryKeyring
 
 from treasury_app.domain.errors import InvalidFieldError
 from treasury_app.providers.errors import AuthenticationError, ProviderUnavailableError
+from treasury_app.providers.kinds import PROVIDER_KINDS
 from treasury_app.sandbox import DEFAULT_CRYPTOMUS_MERCHANT
 from treasury_app.security.credentials import CredentialStore
 from treasury_app.services.provider_directory import (
@@ -81,3 +82,15 @@ def test_the_sandbox_address_comes_from_the_environment(monkeypatch):
     with pytest.raises(InvalidFieldError, match=SANDBOX_URL_ENV):
         sandbox_url_from_environment()
 
+
+
+def test_capabilities_come_from_the_profile_without_reading_its_secret(ledger, sandbox):
+    keyring = MemoryKeyring()
+    ProviderProfiles(ledger.settings, CredentialStore(keyring)).set_pay3(
+        base_url=sandbox.base_url, client_id="desk-1", api_secret="a-pay3-secret",
+        currencies=["USDT-TRON=USDT:TRON"])
+    keyring.secrets.clear()  # no secret to read: capabilities must not need one
+    directory = ProviderDirectory(ledger.settings, CredentialStore(keyring), sandbox_url=sandbox.base_url)
+    assert [asset.code for asset in directory.capabilities("pay3").paid_assets] == ["USDT-TRON"]
+    # Cryptomus has no profile here: it runs on the sandbox, with the kind's own capabilities.
+    assert directory.capabilities("cryptomus") is PROVIDER_KINDS["cryptomus"].capabilities

@@ -1,8 +1,9 @@
 """The command line's exit codes, one meaning each, so that a script can tell refused, failed and unknown apart.
 
 0 done; 1 refused by the app (validation, permission, policy, approval missing: any TreasuryError, nothing was
-sent; also a payout execute that could not connect to the provider at all, so nothing left); 2 wrong usage (click's own); 3 failed (the provider refused the payout, or it ended failed or cancelled);
-4 unknown (sent, outcome not known yet: `treasury-app refresh` reconciles it by its key).
+sent; also a payout execute that could not connect to the provider at all, so nothing left); 2 wrong usage
+(click's own, and a choice the provider never takes); 3 failed (the provider refused the payout, or it ended
+failed or cancelled); 4 unknown (sent, outcome not known yet: `treasury-app refresh` reconciles it by its key).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from treasury_app.domain.approval_policy import PolicyDecision
 from treasury_app.domain.errors import TreasuryError
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.domain.payout_request import FeeMode, Priority, compose_payout
+from treasury_app.domain.provider_capabilities import UnsupportedChoiceError
 from treasury_app.ledger import Ledger, PayoutRecord
 from treasury_app.providers.kinds import PROVIDER_KINDS
 from treasury_app.services.approvals import Approvals, ExecutionClearance
@@ -50,6 +51,7 @@ from .payout_formatting import (
     policy_text,
     time_text,
 )
+from .provider_choice_words import choices_help, refusal_line
 
 JSON_HELP = "Print the result as JSON (amounts as exact decimal strings)."
 
@@ -63,18 +65,20 @@ class Estimated:
     error: TreasuryError | None
 
 
-@click.command("new")
+@click.command("new", epilog=choices_help(kind.capabilities for kind in PROVIDER_KINDS.values()))
 @click.option("--provider", required=True, type=click.Choice(sorted(PROVIDER_KINDS), case_sensitive=False),
               help="Who pays it out. With no profile set up, the local sandbox (treasury-app sandbox).")
 @click.option("--currency", required=True, help="Currency code, e.g. USDT.")
-@click.option("--network", help="Network code, e.g. TRON; may be left out for a currency on one network only.")
+@click.option("--network", help="Network code, e.g. TRON; left out, the only network the provider pays the currency "
+                                "on (see below).")
 @click.option("--address", required=True, help="The recipient's address, checked for the network.")
 @click.option("--amount", required=True, help="Exact decimal amount, e.g. 1500.25 (no exponent, no separators).")
 @click.option("--fee-from-balance/--fee-from-amount", "fee_from_balance", default=None,
-              help="Who pays the fee: our balance on top of the amount (the default), or the recipient out of it.")
+              help="Who pays the fee: our balance on top of the amount, or the recipient out of it. Left out: the "
+                   "provider's default (see below).")
 @click.option("--priority", type=click.Choice([p.value for p in Priority], case_sensitive=False),
-              help="Where the network has one.")
-@click.option("--memo", help="Memo or tag, where the network carries one.")
+              help="Where the provider takes one (see below).")
+@click.option("--memo", help="Memo or tag, where the provider carries one (see below).")
 @click.option("--reference", help="Your internal reference (one line).")
 @click.option("--note", help="A note for the ledger.")
 @click.option("--as", "acting_as", metavar="NAME", required=True, help=AS_HELP + " Needs the initiator role.")
@@ -90,17 +94,22 @@ def payout_new(ctx: click.Context, provider: str, currency: str, network: str | 
     Exit codes:
       0 composed and estimated
       1 refused (a field, a permission, the policy, or no estimate could be had: the draft stays)
+      2 a choice the provider does not take (the line names the option and what it allows); nothing is written
       3 the provider refused the payout's estimate (the draft stays)
     """
+    fee_mode = None if fee_from_balance is None else FeeMode.FROM_BALANCE if fee_from_balance else FeeMode.FROM_AMOUNT
     fields: dict[str, Any] = {"provider": provider, "currency": currency, "network": network, "address": address,
-                              "amount": amount, "priority": priority, "memo": memo, "reference": reference,
-                              "note": note}
-    if fee_from_balance is not None:
-        fields["fee_mode"] = FeeMode.FROM_BALANCE if fee_from_balance else FeeMode.FROM_AMOUNT
-    compose_payout(**fields)  # a mistyped field is refused before any password is asked (compose checks again)
+                              "amount": amount, "fee_mode": fee_mode, "priority": priority, "memo": memo,
+                              "reference": reference, "note": note}
     with open_desk(ctx) as desk:
+        directory = ProviderDirectory(desk.ledger.settings, only=[provider])
+        try:  # a mistyped field or a refused choice, before any password is asked (compose checks again)
+            compose_payout(**fields, capabilities=directory.capabilities(provider))
+        except UnsupportedChoiceError as refused:
+            click.echo(f"Error: {refusal_line(refused)}", err=True)
+            ctx.exit(ExitCode.USAGE)
         acting = sign_in(OperatorAccounts(desk.ledger), acting_as)
-        estimated = asyncio.run(_estimate(desk.ledger, acting, fields["provider"], fields=fields))
+        estimated = asyncio.run(_estimate(desk.ledger, directory, acting, provider, fields=fields))
         _echo_estimated(estimated, Approvals(desk.ledger).policy_decision(estimated.payout), acting.name, as_json)
 
 
@@ -117,14 +126,15 @@ def payout_estimate(ctx: click.Context, payout_id: int, acting_as: str, as_json:
     with open_desk(ctx) as desk:
         payout = desk.ledger.payouts.get(payout_id)
         acting = sign_in(OperatorAccounts(desk.ledger), acting_as)
-        estimated = asyncio.run(_estimate(desk.ledger, acting, payout.provider, payout_id=payout.id))
+        directory = ProviderDirectory(desk.ledger.settings, only=[payout.provider])
+        estimated = asyncio.run(_estimate(desk.ledger, directory, acting, payout.provider, payout_id=payout.id))
         _echo_estimated(estimated, Approvals(desk.ledger).policy_decision(estimated.payout), acting.name, as_json)
 
 
-async def _estimate(ledger: Ledger, acting: SignedIn, provider: str, *, fields: dict[str, Any] | None = None,
-                    payout_id: int | None = None) -> Estimated:
+async def _estimate(ledger: Ledger, directory: ProviderDirectory, acting: SignedIn, provider: str, *,
+                    fields: dict[str, Any] | None = None, payout_id: int | None = None) -> Estimated:
     """Compose (when given `fields`) and estimate; a failed estimate is returned with the payout as it stays."""
-    async with ProviderDirectory(ledger.settings, only=[provider]) as directory:
+    async with directory:
         workflow = PayoutWorkflow(ledger, directory.providers)
         if fields is not None:
             payout_id = workflow.compose(acting, **fields).id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -18,10 +19,14 @@ from treasury_app.providers.cryptomus import DEFAULT_BASE_URL as CRYPTOMUS_BASE_
 from treasury_app.providers.interface import PayoutOption
 from treasury_app.providers.kinds import PROVIDER_KINDS
 from treasury_app.security.credentials import CredentialStore
+from treasury_app.services.compose_checks import offered_options
 from treasury_app.services.desk import Desk
 from treasury_app.services.operator_accounts import OperatorAccounts
 from treasury_app.services.provider_administration import ProviderAdministration
+from treasury_app.services.provider_directory import ProviderDirectory
 from treasury_app.services.provider_profiles import ProfileSummary, ProviderCheck, ProviderProfiles
+
+from .payout_formatting import connection_text
 
 # A check that finds the provider unreachable or the credentials refused is a refusal, like any app error.
 EXIT_REFUSED = 1
@@ -120,12 +125,15 @@ def provider_check(ctx: click.Context, name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.pass_context
 def provider_assets(ctx: click.Context, name: str, as_json: bool) -> None:
-    """What the provider can pay out: asset, the provider's code, availability, limits and fee rule."""
+    """What the provider can pay out: asset, the provider's code, availability, limits and fee rule. With no
+    profile set up, the sandbox's (as the payout commands use it)."""
     with open_desk(ctx) as desk:
-        options = asyncio.run(provider_profiles(desk).assets(name))
+        directory = ProviderDirectory(desk.ledger.settings, only=[name])
+        options = asyncio.run(_payout_options(directory, name))
     if as_json:
         click.echo(json.dumps([option_as_dict(o) for o in options], indent=2))
         return
+    click.echo(connection_text(directory.connection(name), name))
     click.echo(f"{'ASSET':<24} {'CODE':<20} {'OPEN':<5} {'MIN':>12} {'MAX':>16}  FEE")
     for option in options:
         click.echo(f"{option.asset.code:<24} {option.wire_code:<20} {'yes' if option.is_available else 'no':<5} "
@@ -143,6 +151,11 @@ def provider_remove(ctx: click.Context, name: str, acting_as: str) -> None:
         acting = sign_in(OperatorAccounts(desk.ledger), acting_as)
         removed = provider_administration(desk).remove(name, acting=acting)
     click.echo(f"{name}: profile and secret removed" if removed else f"{name}: no profile was set up")
+
+
+async def _payout_options(directory: ProviderDirectory, name: str) -> Sequence[PayoutOption]:
+    async with directory:
+        return await offered_options(directory.providers[name])
 
 
 def provider_profiles(desk: Desk) -> ProviderProfiles:

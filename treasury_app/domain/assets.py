@@ -135,12 +135,8 @@ def find_asset(currency: str, network: str | None = None) -> Asset:
 
     The network may be left out only when the currency lives on exactly one network, as Cryptomus allows.
     """
-    cur = (currency or "").strip().upper()
-    if not cur:
-        raise InvalidFieldError("currency", "is empty")
+    cur = known_currency(currency)
     on_networks = [a for (c, _), a in ASSETS.items() if c == cur]
-    if not on_networks:
-        raise InvalidFieldError("currency", f"'{currency}' is not a currency this app knows")
     if network is None or not network.strip():
         if len(on_networks) == 1:
             return on_networks[0]
@@ -152,6 +148,16 @@ def find_asset(currency: str, network: str | None = None) -> Asset:
         codes = ", ".join(a.network.code for a in on_networks)
         raise InvalidFieldError("network", f"{cur} is not available on '{network}'; choose one of {codes}")
     return asset
+
+
+def known_currency(currency: str) -> str:
+    """The currency's code in upper case; `InvalidFieldError` when it is empty or not in the catalogue."""
+    cur = (currency or "").strip().upper()
+    if not cur:
+        raise InvalidFieldError("currency", "is empty")
+    if not any(c == cur for c, _ in ASSETS):
+        raise InvalidFieldError("currency", f"'{currency}' is not a currency this app knows")
+    return cur
 
 
 def currencies() -> list[str]:

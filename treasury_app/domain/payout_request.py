@@ -8,12 +8,15 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .addresses import validate_address
 from .assets import Asset, find_asset
 from .errors import InvalidFieldError
 from .money import parse_amount
+
+if TYPE_CHECKING:  # provider_capabilities imports this module's enums
+    from .provider_capabilities import ProviderCapabilities
 
 # Cryptomus limits `order_id` to 32 characters on /v1/payout/info (100 on create) and allows letters,
 # digits, `_` and `-`; Pay3's `requestId` accepts the same. One key serves both.
@@ -77,29 +80,42 @@ def compose_payout(
     network: str | None,
     address: str,
     amount: str,
-    fee_mode: FeeMode | str = FeeMode.FROM_BALANCE,
+    fee_mode: FeeMode | str | None = None,
     priority: Priority | str | None = None,
     memo: str | None = None,
     reference: str | None = None,
     note: str | None = None,
+    capabilities: ProviderCapabilities | None = None,
 ) -> PayoutRequest:
-    """Validate every field of a payout a person typed; the first bad field raises `InvalidFieldError`."""
+    """Validate every field of a payout a person typed; the first bad field raises `InvalidFieldError`.
+
+    With the provider's `capabilities`, a choice left out (network, fee mode, priority) takes the provider's
+    default and a choice the provider refuses raises `UnsupportedChoiceError`. Without them (a stored payout
+    being re-read, whose choices are all given; a test of the domain alone) the network may be left out only
+    for a currency on one network, the fee defaults to the balance, and priority and memo follow the network.
+    """
     provider_name = (provider or "").strip().lower()
     if provider_name not in PROVIDERS:
         raise InvalidFieldError("provider", f"'{provider}' is not a provider; choose one of {', '.join(PROVIDERS)}")
-    asset = find_asset(currency, network)
+    if capabilities is not None and capabilities.provider != provider_name:
+        raise ValueError(f"{capabilities.provider}'s capabilities were given for a {provider_name} payout")
+    asset = find_asset(currency, network) if capabilities is None else capabilities.asset_for(currency, network)
     clean_address = validate_address(asset.network, address)
     value = parse_amount(amount, asset.decimals, unit=str(asset))
-    mode = _parse_choice(FeeMode, fee_mode, "fee_mode")
+    mode = None if fee_mode in (None, "") else _parse_choice(FeeMode, fee_mode, "fee_mode")
     level = None if priority in (None, "") else _parse_choice(Priority, priority, "priority")
-    if level is not None and not asset.network.supports_priority:
+    if capabilities is not None:
+        mode = capabilities.fee_mode_for(mode)
+        level = capabilities.priority_for(level, asset)
+        capabilities.check_memo(memo, asset)
+    elif level is not None and not asset.network.supports_priority:
         raise InvalidFieldError("priority", f"{asset.network.name} payouts take no priority")
     return PayoutRequest(
         provider=provider_name,
         asset=asset,
         address=clean_address,
         amount=value,
-        fee_mode=mode,
+        fee_mode=mode or FeeMode.FROM_BALANCE,
         priority=level,
         memo=_validate_memo(asset, memo),
         reference=_validate_text(reference, "reference", REFERENCE_MAX_LENGTH, single_line=True),

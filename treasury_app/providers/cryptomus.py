@@ -16,10 +16,11 @@ from typing import Any, TypeVar
 
 import httpx
 
-from treasury_app.domain.assets import AddressFormat
+from treasury_app.domain.assets import NETWORKS, AddressFormat
 from treasury_app.domain.errors import InvalidFieldError
 from treasury_app.domain.money import format_amount
-from treasury_app.domain.payout_request import FeeMode, PayoutRequest, validate_idempotency_key
+from treasury_app.domain.payout_request import FeeMode, PayoutRequest, Priority, validate_idempotency_key
+from treasury_app.domain.provider_capabilities import ProviderCapabilities
 
 from . import cryptomus_answers as answers
 from .answer_reading import AnswerReader
@@ -41,6 +42,18 @@ HISTORY_SPARE_PAGES = 2
 # How far before `sent_since` the history is read: a desk clock hours off Cryptomus's, or a mix-up of UTC with
 # its UTC+3, must not hide a payout. It costs no page while the walk stops at the last wanted payout it sees.
 SENT_SINCE_MARGIN = timedelta(hours=6)
+# cryptomus.md: `is_subtract` is required, true (the fee from our balance, the recipient gets the amount) or
+# false (the fee out of the amount); `priority` only on BTC, ETH, POLYGON and BSC; `memo` on TON. Which assets
+# are open is the services list's to say. The fee from the balance is our default: the recipient gets exactly
+# what was typed, which is what an approver approved.
+CRYPTOMUS_CAPABILITIES = ProviderCapabilities(
+    provider=answers.PROVIDER, title="Cryptomus",
+    fee_modes=(FeeMode.FROM_BALANCE, FeeMode.FROM_AMOUNT),
+    networks=frozenset(code for code, network in NETWORKS.items() if not network.is_testnet),
+    priorities=tuple(Priority), priority_networks=frozenset({"BTC", "ETH", "POLYGON", "BSC"}),
+    default_priority=None,  # not sent: Cryptomus chooses
+    memo_networks=frozenset({"TON"}), publishes_limits=True,
+)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -62,6 +75,10 @@ class CryptomusProfile:
             raise InvalidFieldError("merchant", "must be the merchant's UUID as Cryptomus shows it "
                                                 "(8-4-4-4-12 hexadecimal digits)")
         object.__setattr__(self, "merchant", merchant)
+
+    @property
+    def capabilities(self) -> ProviderCapabilities:
+        return CRYPTOMUS_CAPABILITIES
 
     def to_settings(self) -> dict[str, Any]:
         return {"base_url": self.base_url, "merchant": self.merchant}
@@ -87,6 +104,7 @@ class CryptomusProvider:
             raise InvalidFieldError("payout_key", "is empty")
         register_secret(payout_key)
         self.profile = profile
+        self.capabilities = profile.capabilities
         self._key = payout_key
         self._now = now
         self._http = ProviderHttp(self.name, profile.base_url, settings=settings, transport=transport, sleep=sleep)
@@ -285,8 +303,9 @@ class CryptomusProvider:
     def _check_request(self, request: PayoutRequest) -> None:
         if request.provider != self.name:
             raise ValueError(f"a {request.provider} payout was given to the Cryptomus client")
-        if request.asset.network.address_format is AddressFormat.BITCOIN_TESTNET:
-            raise ProviderValidationError(self.name, {"network": ("Cryptomus does not pay out on Bitcoin testnet",)})
+        problems = self.capabilities.choice_problems(request.asset, request.fee_mode, request.priority, request.memo)
+        if problems:
+            raise ProviderValidationError.of_choices(self.name, problems)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ idempotency key. Every other error here means the provider certainly did not act
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,8 @@ from treasury_app.domain.errors import TreasuryError
 from .redaction import redact
 
 if TYPE_CHECKING:
+    from treasury_app.domain.provider_capabilities import UnsupportedChoiceError
+
     from .interface import ProviderPayoutState
 
 
@@ -40,6 +42,12 @@ class ProviderValidationError(ProviderError):
         self.fields = dict(fields)
         listing = "; ".join(f"{name}: {', '.join(reasons)}" for name, reasons in self.fields.items())
         super().__init__(provider, f"the provider refused the request ({listing})")
+
+    @classmethod
+    def of_choices(cls, provider: str, problems: Sequence[UnsupportedChoiceError]) -> ProviderValidationError:
+        """A request carrying choices the provider does not take (its `capabilities`), refused by its client
+        before anything is sent: the workflow checks them at compose, so this guards a stored payout."""
+        return cls(provider, {problem.field: (problem.message,) for problem in problems})
 
 
 class InsufficientFundsError(ProviderError):

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from treasury_app.domain.assets import Asset
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.domain.payout_request import PayoutRequest
+from treasury_app.domain.provider_capabilities import ProviderCapabilities
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ class PayoutProvider(Protocol):
     # Whether `estimate` registers the order under the key at the provider (then a fresh estimate needs a fresh
     # key, and the old one must never be executed).
     estimate_registers_order: bool
+    # What it accepts for the payout's choices and its defaults (fee mode, priority, memo, assets).
+    capabilities: ProviderCapabilities
 
     async def verify_credentials(self) -> None:
         """One cheap authenticated call: returns when the provider accepts the credentials."""

@@ -13,11 +13,12 @@ from typing import Any, Protocol
 import httpx
 
 from treasury_app.domain.errors import InvalidFieldError
+from treasury_app.domain.provider_capabilities import ProviderCapabilities
 
-from .cryptomus import CryptomusProfile, CryptomusProvider
+from .cryptomus import CRYPTOMUS_CAPABILITIES, CryptomusProfile, CryptomusProvider
 from .http_transport import HttpSettings
 from .interface import PayoutProvider
-from .pay3 import Pay3Profile, Pay3Provider
+from .pay3 import Pay3Profile, Pay3Provider, default_currencies, pay3_capabilities
 
 
 class ProviderProfile(Protocol):
@@ -25,6 +26,9 @@ class ProviderProfile(Protocol):
 
     @property
     def base_url(self) -> str: ...
+
+    @property
+    def capabilities(self) -> ProviderCapabilities: ...
 
     def to_settings(self) -> dict[str, Any]: ...
 
@@ -42,14 +46,18 @@ class ProviderKind:
     account_field: str  # the profile field that names the account (shown, never secret)
     load_profile: Callable[[Mapping[str, Any]], ProviderProfile]
     open_client: OpenClient
+    # The choices of a profile with the kind's defaults (Pay3's default currencies; the sandbox's): for help
+    # texts, and where no profile can be read. A profile's own are its `capabilities`.
+    capabilities: ProviderCapabilities
 
 
 PROVIDER_KINDS: dict[str, ProviderKind] = {
     kind.name: kind
     for kind in (
         ProviderKind("cryptomus", "Cryptomus", "payout API key", "merchant", CryptomusProfile.from_settings,
-                     CryptomusProvider),
-        ProviderKind("pay3", "Pay3", "API secret", "client_id", Pay3Profile.from_settings, Pay3Provider),
+                     CryptomusProvider, CRYPTOMUS_CAPABILITIES),
+        ProviderKind("pay3", "Pay3", "API secret", "client_id", Pay3Profile.from_settings, Pay3Provider,
+                     pay3_capabilities(default_currencies())),
     )
 }
 

@@ -23,6 +23,7 @@ from treasury_app.domain.assets import Asset, find_asset
 from treasury_app.domain.errors import InvalidFieldError
 from treasury_app.domain.money import format_amount
 from treasury_app.domain.payout_request import FeeMode, PayoutRequest, validate_idempotency_key
+from treasury_app.domain.provider_capabilities import ProviderCapabilities
 
 from . import pay3_answers as answers
 from .answer_reading import AnswerReader
@@ -69,6 +70,15 @@ def default_currencies() -> tuple[Pay3Currency, ...]:
     return tuple(Pay3Currency(code, find_asset(cur, net)) for code, (cur, net) in DEFAULT_CURRENCIES.items())
 
 
+def pay3_capabilities(currencies: Sequence[Pay3Currency]) -> ProviderCapabilities:
+    """Pay3's choices for a profile's currencies. Its create-order has an amount and no fee, priority or memo
+    field: the fee always comes out of the amount (`estimatedNetAmount`), and there is nothing to choose."""
+    return ProviderCapabilities(
+        provider=answers.PROVIDER, title="Pay3", fee_modes=(FeeMode.FROM_AMOUNT,),
+        networks=frozenset(c.asset.network.code for c in currencies),
+        assets=frozenset(c.asset.code for c in currencies))
+
+
 @dataclass(frozen=True)
 class Pay3Profile:
     """Where and as whom to call Pay3; the API secret is not here (it lives in the OS keyring)."""
@@ -90,6 +100,10 @@ class Pay3Profile:
         codes = [c.code.lower() for c in self.currencies]
         if len(set(codes)) != len(codes) or not codes:
             raise InvalidFieldError("currency", "name each Pay3 currency code once, and at least one")
+
+    @property
+    def capabilities(self) -> ProviderCapabilities:
+        return pay3_capabilities(self.currencies)
 
     def code_of(self, asset: Asset) -> str | None:
         return next((c.code for c in self.currencies if c.asset == asset), None)
@@ -134,6 +148,7 @@ class Pay3Provider:
             raise InvalidFieldError("api_secret", "is empty")
         register_secret(api_secret)
         self.profile = profile
+        self.capabilities = profile.capabilities
         self.decisions = profile.decisions
         self._secret = api_secret
         self._now = now
@@ -225,14 +240,15 @@ class Pay3Provider:
     def _currency_code(self, request: PayoutRequest) -> str:
         if request.provider != self.name:
             raise ValueError(f"a {request.provider} payout was given to the Pay3 client")
-        if request.fee_mode is not FeeMode.FROM_AMOUNT:
-            raise ProviderValidationError(self.name, {"fee_mode": (
-                "Pay3 always takes its fee from the amount; choose 'from amount'",)})
         code = self.profile.code_of(request.asset)
         if code is None:
             offered = ", ".join(str(c.asset) for c in self.profile.currencies)
             raise ProviderValidationError(self.name, {"currency": (
                 f"{request.asset} is not among this Pay3 profile's currencies ({offered})",)})
+        # A priority or memo would be dropped on the way (Pay3 has no field for them): refused, never lost.
+        problems = self.capabilities.choice_problems(request.asset, request.fee_mode, request.priority, request.memo)
+        if problems:
+            raise ProviderValidationError.of_choices(self.name, problems)
         return code
 
     async def _order_details(self, key: str) -> ProviderPayoutState | None:

@@ -1,5 +1,7 @@
-"""Checking a payout while it is typed: every field on its own, with the domain's own messages and the
-provider's limits, so that the compose form can say what is wrong beside each field before anything is sent.
+"""Checking a payout while it is typed: every field on its own, with the domain's own messages, the
+provider's limits and what the provider accepts (`ProviderCapabilities`: fee mode, priority, memo, assets, and
+the defaults of the choices left open), so that the compose form can say what is wrong beside each field before
+anything is sent.
 
 The same checks run again, whole, when the payout is composed (`PayoutWorkflow.compose`); these only let a
 person see them sooner.
@@ -15,10 +17,11 @@ from treasury_app.domain.addresses import validate_address
 from treasury_app.domain.assets import Asset, find_asset
 from treasury_app.domain.errors import InvalidFieldError
 from treasury_app.domain.money import format_amount, parse_amount
-from treasury_app.domain.payout_request import FeeMode, compose_payout
+from treasury_app.domain.payout_request import FeeMode, Priority, compose_payout
+from treasury_app.domain.provider_capabilities import ProviderCapabilities
 from treasury_app.providers.interface import PayoutOption, PayoutProvider
 
-__all__ = ["ComposeFields", "FieldCheck", "PayoutOption", "check_fields", "offered_options"]
+__all__ = ["ComposeFields", "FieldCheck", "PayoutOption", "ProviderCapabilities", "check_fields", "offered_options"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class ComposeFields:
     network: str
     address: str = ""
     amount: str = ""
-    fee_mode: FeeMode = FeeMode.FROM_BALANCE
+    fee_mode: FeeMode | None = None  # None: the provider's default (`ProviderCapabilities.default_fee_mode`)
     priority: str | None = None
     memo: str | None = None
     reference: str | None = None
@@ -54,9 +57,13 @@ class FieldCheck:
 
 
 def check_fields(fields: ComposeFields, option: PayoutOption | None,
-                 fee_modes: Sequence[FeeMode] = tuple(FeeMode)) -> FieldCheck:
-    """Every problem of the form at once, keyed by field name (provider, asset, address, amount, fee_mode,
-    priority, memo, reference, note); an empty field is a problem too (the form decides when to show it)."""
+                 capabilities: ProviderCapabilities | None = None) -> FieldCheck:
+    """Every problem of the form at once, keyed by field name (provider, currency, asset, network, address,
+    amount, fee_mode, priority, memo, reference, note); an empty field is a problem too (the form decides when
+    to show it).
+
+    `capabilities` (the provider's: `PayoutProvider.capabilities`) refuse the choices it does not take, each
+    beside its field, and fill those left open (a fee mode of None is the provider's default)."""
     problems: dict[str, str] = {}
     try:
         asset: Asset | None = find_asset(fields.currency, fields.network)
@@ -77,12 +84,11 @@ def check_fields(fields: ComposeFields, option: PayoutOption | None,
             problems["amount"] = error.message
         if amount is not None and option is not None:
             problems.update(_limit_problems(amount, option))
-    if fields.fee_mode not in fee_modes:
-        allowed = " or ".join(_fee_words(mode) for mode in fee_modes)
-        problems["fee_mode"] = f"this provider takes its fee {allowed} only"
+        if capabilities is not None:
+            problems.update(_choice_problems(fields, asset, capabilities))
     if not problems:
-        try:
-            compose_payout(**fields.as_compose_arguments())  # the rest (priority, memo, reference, note)
+        try:  # the rest (priority on the network, memo's length, reference, note)
+            compose_payout(**fields.as_compose_arguments(), capabilities=capabilities)
         except InvalidFieldError as error:
             problems[error.field] = error.message
     return FieldCheck(problems, amount)
@@ -102,5 +108,10 @@ def _limit_problems(amount: Decimal, option: PayoutOption) -> dict[str, str]:
     return {}
 
 
-def _fee_words(mode: FeeMode) -> str:
-    return "from our balance" if mode is FeeMode.FROM_BALANCE else "from the amount"
+def _choice_problems(fields: ComposeFields, asset: Asset, capabilities: ProviderCapabilities) -> dict[str, str]:
+    try:
+        priority = Priority(fields.priority.strip().lower()) if fields.priority else None
+    except ValueError:
+        return {}  # not a priority at all: compose_payout names it
+    found = capabilities.choice_problems(asset, fields.fee_mode, priority, fields.memo or None)
+    return {problem.field: problem.message for problem in found}

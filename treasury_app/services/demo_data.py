@@ -140,9 +140,7 @@ async def send_live_demo_payouts(workflow: PayoutWorkflow, approvals: Approvals,
         asset = (DEMO_ASSETS[0], DEMO_ASSETS[4])[index % 2]
         payout = workflow.compose(iris, provider=asset.provider, currency=asset.currency, network=asset.network,
                                   address=_addresses(random.Random(index))[asset.network][0],
-                                  amount=str(Decimal(120 + 35 * index)),
-                                  fee_mode=FeeMode.FROM_AMOUNT if asset.provider == "pay3" else FeeMode.FROM_BALANCE,
-                                  reference=f"LIVE-{index + 1:03d}")
+                                  amount=str(Decimal(120 + 35 * index)), reference=f"LIVE-{index + 1:03d}")
         payout = await workflow.estimate(iris, payout.id)
         sent.append(await workflow.execute(iris, payout.id))
     return sent
@@ -179,7 +177,9 @@ class _History:
             asset = DEMO_ASSETS[self.rng.choice((0, 4))]
             amount = USDT_THRESHOLD + Decimal(self.rng.randrange(0, 80)) * 50
         iris = self.signed[INITIATOR.name]
-        fee_mode = FeeMode.FROM_AMOUNT if asset.provider == "pay3" or self.rng.random() < 0.2 else FeeMode.FROM_BALANCE
+        # Where the provider lets a person choose, a fifth take the fee from the amount; else its default.
+        choosable = len(self.workflow.capabilities(asset.provider).fee_modes) > 1
+        fee_mode = FeeMode.FROM_AMOUNT if choosable and self.rng.random() < 0.2 else None
         payout = self.workflow.compose(
             iris, provider=asset.provider, currency=asset.currency, network=asset.network,
             address=self.rng.choice(self.addresses[asset.network]), amount=str(amount), fee_mode=fee_mode,

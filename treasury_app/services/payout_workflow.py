@@ -41,6 +41,7 @@ from treasury_app.domain.payout_request import (
     compose_payout,
     new_idempotency_key,
 )
+from treasury_app.domain.provider_capabilities import ProviderCapabilities
 from treasury_app.domain.roles import Permission
 from treasury_app.ledger import Ledger, PayoutChanges, PayoutFilter, PayoutRecord, StaleRecordError
 from treasury_app.ledger.timestamps import utc_now
@@ -50,6 +51,7 @@ from treasury_app.providers.interface import (
     PayoutProvider,
     ProviderPayoutState,
 )
+from treasury_app.providers.kinds import provider_kind
 from treasury_app.security.audit_chain import payout_subject
 
 from . import audit
@@ -151,13 +153,19 @@ class PayoutWorkflow:
 
     # --- compose --------------------------------------------------------------------------------------------
 
+    def capabilities(self, provider: str) -> ProviderCapabilities:
+        """What the provider accepts for a payout's choices: its open client's, else its kind's defaults."""
+        client = self._providers.get((provider or "").strip().lower())
+        return client.capabilities if client is not None else provider_kind(provider).capabilities
+
     def compose(self, acting: SignedIn, **fields: Any) -> PayoutRecord:
         """A new draft payout from what a person typed (validated by the domain), with a fresh idempotency key.
 
         Every later request for this payout (estimate, execute, reconcile) carries the key, so the provider can
         never hold two payouts for it.
         """
-        request = compose_payout(**fields)  # the first bad field raises InvalidFieldError, naming it
+        # The first bad field raises InvalidFieldError, naming it; a choice left out takes the provider's default.
+        request = compose_payout(**fields, capabilities=self.capabilities(str(fields.get("provider", ""))))
         with self._ledger.transaction():
             who = require_permission(self._ledger, acting, Permission.COMPOSE, "compose payouts")
             payout = self._ledger.payouts.add(request, idempotency_key=new_idempotency_key(), actor=who.name)

@@ -17,6 +17,7 @@ from types import MappingProxyType, TracebackType
 from typing import Any, Self, TypeVar
 
 from treasury_app.domain.payout_request import PayoutRequest
+from treasury_app.domain.provider_capabilities import ProviderCapabilities
 from treasury_app.providers.errors import ProviderUnavailableError, RequestNotSentError
 from treasury_app.providers.http_transport import HttpSettings, validate_base_url
 from treasury_app.providers.interface import (
@@ -122,6 +123,15 @@ class ProviderDirectory:
     def connection(self, name: str) -> ProviderConnection | None:
         return self._connections.get(provider_kind(name).name)
 
+    def capabilities(self, name: str) -> ProviderCapabilities:
+        """What the provider accepts and defaults to, from its profile (no secret is read, nothing is opened):
+        so a payout's choices can be checked before anyone signs in."""
+        kind = provider_kind(name)
+        connection = self._connections.get(kind.name)
+        if connection is not None and connection.from_profile:
+            return self._profiles.profile(kind.name).capabilities
+        return kind.capabilities  # the sandbox's profile is the kind's default one
+
     @property
     def providers(self) -> Mapping[str, PayoutProvider]:
         if self._providers is None:
@@ -170,6 +180,7 @@ class SandboxClient:
         self.name = inner.name
         self.balances_note = inner.balances_note
         self.estimate_registers_order = inner.estimate_registers_order
+        self.capabilities = inner.capabilities
 
     def __getattr__(self, attribute: str) -> Any:
         if attribute == "_inner":  # not set yet (a copy being built): no recursion

@@ -31,11 +31,6 @@ class ShownPayout:
     actions: tuple[ActionState, ...]
 
 
-from treasury_app.domain.payout_request import FeeMode
-# Until the providers' capabilities land (issue 11, point 2): what each provider takes, as its client enforces.
-_MERGE_PENDING_FEE_MODES = {'cryptomus': (FeeMode.FROM_BALANCE, FeeMode.FROM_AMOUNT), 'pay3': (FeeMode.FROM_AMOUNT,)}
-
-
 class DeskCalls:
     def __init__(self, session: DeskSession, acting: SignedIn) -> None:
         self._session = session
@@ -53,7 +48,7 @@ class DeskCalls:
 
     def compose_backend(self) -> ComposeBackend:
         providers = [ProviderChoice(c.name, c.title, c.is_sandbox,
-                                    _MERGE_PENDING_FEE_MODES[c.name])
+                                    self._session.workflow.capabilities(c.name))
                      for c in self._session.connections]
         return ComposeBackend(providers=providers, options=self.options,
                               compose_and_estimate=self.compose_and_estimate,

@@ -27,7 +27,7 @@ from treasury_app.domain.addresses import describe_format
 from treasury_app.domain.assets import Asset
 from treasury_app.domain.money import display_amount
 from treasury_app.domain.payout_request import FeeMode, Priority
-from treasury_app.services.compose_checks import ComposeFields, PayoutOption, check_fields
+from treasury_app.services.compose_checks import ComposeFields, PayoutOption, ProviderCapabilities, check_fields
 
 from .. import theme
 from ..operations import Changed, Failure, Operations
@@ -42,7 +42,11 @@ class ProviderChoice:
     name: str
     title: str
     is_sandbox: bool
-    fee_modes: tuple[FeeMode, ...]  # what this provider allows, the default first
+    capabilities: ProviderCapabilities  # what it takes: fee modes (its default first), priority, memo, assets
+
+    @property
+    def fee_modes(self) -> tuple[FeeMode, ...]:
+        return self.capabilities.fee_modes
 
 
 @dataclass(frozen=True)
@@ -224,8 +228,10 @@ class ComposeDialog(QDialog):
         network = asset.network if asset else None
         self.amount_unit.setText(asset.currency if asset else "")
         self.address.setPlaceholderText(describe_format(network) if network else "")
-        for label, widget, shown in ((self.priority_label, self.priority, bool(network and network.supports_priority)),
-                                     (self.memo_label, self.memo, bool(network and network.supports_memo))):
+        takes = self._provider().capabilities
+        for label, widget, shown in ((self.priority_label, self.priority,
+                                      bool(network and takes.takes_priority_on(network.code))),
+                                     (self.memo_label, self.memo, bool(network and takes.takes_memo_on(network.code)))):
             label.setVisible(shown)
             widget.setVisible(shown)
         if option is not None:
@@ -249,8 +255,9 @@ class ComposeDialog(QDialog):
         option = self._option()
         checked = self.fee_group.checkedButton()
         fee_mode = FeeMode(checked.property("fee_mode")) if checked is not None else self._provider().fee_modes[0]
-        memo_shown = option is not None and option.asset.network.supports_memo
-        priority_shown = option is not None and option.asset.network.supports_priority
+        takes = self._provider().capabilities
+        memo_shown = option is not None and takes.takes_memo_on(option.asset.network.code)
+        priority_shown = option is not None and takes.takes_priority_on(option.asset.network.code)
         return ComposeFields(
             provider=self._provider().name,
             currency=option.asset.currency if option else "", network=option.asset.network.code if option else "",
@@ -265,7 +272,7 @@ class ComposeDialog(QDialog):
 
     def _check(self, *, show_all: bool = False) -> bool:
         option = self._option()
-        result = check_fields(self.fields(), option, self._provider().fee_modes)
+        result = check_fields(self.fields(), option, self._provider().capabilities)
         for name, label in self.errors.items():
             message = result.problems.get(name)
             shown = message if (show_all or name in self._touched or name == "asset") and option else None
