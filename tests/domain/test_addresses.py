@@ -565,17 +565,3 @@ def test_any_text_is_either_an_address_or_an_address_error(code, text):
     else:
         assert result == text.strip()
 
-
-def test_an_evm_address_in_one_case_is_said_to_carry_no_checksum_with_its_checksummed_form():
-    from treasury_app.domain.addresses import checksum_warning, missing_checksum
-
-    eth = NETWORKS["ETH"]
-    typed = "0x52908400098527886e0f7030069857d2e4169ee7"
-    assert missing_checksum(eth, typed) == "0x52908400098527886E0F7030069857D2E4169EE7"
-    assert missing_checksum(eth, "0x52908400098527886E0F7030069857D2E4169EE7") is None  # its checksum, by chance
-    assert missing_checksum(eth, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed") is None  # checksummed
-    assert missing_checksum(eth, "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed") == \
-        "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
-    assert missing_checksum(NETWORKS["TRON"], "TDD97yguPESTpcrJMqU6h2ozZbibv4Vaqm") is None  # its own checksum
-    warning = checksum_warning(eth, typed)
-    assert "no checksum" in warning and "0x52908400098527886E0F7030069857D2E4169EE7" in warning

@@ -106,6 +106,25 @@ def test_the_same_address_on_the_same_network_is_listed_once(ledger):
     assert len(ledger.address_book.all()) == 1
 
 
+def test_an_evm_address_is_kept_checksummed_and_found_in_either_case(ledger):
+    entry = ledger.address_book.add(label="exchange", network="eth", address=EVM_ADDRESS.lower(), actor="alice")
+    assert entry.address == EVM_ADDRESS
+    assert ledger.address_book.find("ETH", EVM_ADDRESS.lower()) == entry
+    assert ledger.address_book.find("ETH", "0x" + EVM_ADDRESS[2:].upper()) == entry
+    assert ledger.address_book.find("BSC", EVM_ADDRESS) is None
+    with pytest.raises(DuplicateRecordError, match=EVM_ADDRESS):
+        ledger.address_book.add(label="again", network="ETH", address=EVM_ADDRESS, actor="bob")
+
+
+def test_an_evm_address_with_a_wrong_mixed_case_checksum_is_not_added(ledger):
+    wrong = EVM_ADDRESS[:3] + EVM_ADDRESS[3].swapcase() + EVM_ADDRESS[4:]
+    with pytest.raises(InvalidFieldError) as refused:
+        ledger.address_book.add(label="typo", network="ETH", address=wrong, actor="alice")
+    assert refused.value.field == "address" and "EIP-55" in refused.value.message
+    assert ledger.address_book.all() == []
+    assert ledger.address_book.find("ETH", wrong) is None
+
+
 @pytest.mark.parametrize("missing", ["label", "network", "address", "actor"])
 def test_an_address_book_entry_needs_its_fields(ledger, missing):
     fields = {"label": "x", "network": "TRON", "address": TRON_ADDRESS, "actor": "alice", missing: " "}
@@ -113,10 +132,3 @@ def test_an_address_book_entry_needs_its_fields(ledger, missing):
         ledger.address_book.add(**fields)
     assert refused.value.field == missing
 
-
-def test_an_evm_address_is_kept_checksummed_and_found_in_any_case(ledger):
-    entry = ledger.address_book.add(label="exchange", network="ETH", address=EVM_ADDRESS.lower(), actor="alice")
-    assert entry.address == EVM_ADDRESS  # the EIP-55 spelling, whatever case it was typed in
-    assert ledger.address_book.find("ETH", EVM_ADDRESS.lower()) == entry
-    assert ledger.address_book.find("eth", EVM_ADDRESS.upper().replace("0X", "0x")) == entry
-    assert ledger.address_book.find("ETH", EVM_ADDRESS[:-1] + "e") is None  # a mixed-case typo matches nothing

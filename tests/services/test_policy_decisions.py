@@ -161,6 +161,15 @@ def test_a_destination_paid_before_or_in_the_address_book_is_known(desk, policie
     assert desk.approvals.policy_decision(desk.compose("alice", amount="5")).is_free
 
 
+def test_an_evm_destination_typed_in_lower_case_is_known_by_its_checksummed_book_entry(desk, policies):
+    set_usdt(desk, policies, new_destination_needs_approval=True)
+    checksummed = "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"
+    desk.ledger.address_book.add(label="Exchange", network="ETH", address=checksummed, actor="root")
+    typed = desk.compose("alice", amount="5", network="ETH", address=checksummed.lower())
+    assert typed.address == checksummed.lower()  # the payout keeps what was typed
+    assert desk.approvals.policy_decision(typed).is_free
+
+
 def test_a_decision_before_composing_counts_everything_so_far(desk, policies):
     set_usdt(desk, policies, operator_daily_limit="1000")
     desk.compose("alice", amount="600")

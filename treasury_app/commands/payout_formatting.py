@@ -15,12 +15,13 @@ from typing import Any
 
 import click
 
+from treasury_app.domain.addresses import ChecksumNote
 from treasury_app.domain.approval_policy import PolicyDecision
 from treasury_app.domain.assets import find_asset
 from treasury_app.domain.errors import InvalidFieldError
 from treasury_app.domain.money import format_amount
 from treasury_app.ledger import ApprovalRecord, PayoutEvent, PayoutListing, PayoutRecord
-from treasury_app.services.payout_views import PayoutDetail
+from treasury_app.services.payout_views import PayoutDetail, address_note
 from treasury_app.services.provider_directory import ProviderConnection
 
 # What execution needs (Pay3's order token) is kept for the workflow, not shown: it is no fact for a person.
@@ -63,6 +64,17 @@ def payout_fields(payout: PayoutRecord) -> dict[str, Any]:
     return {**record_fields(payout, HIDDEN_FIELDS), "is_final": payout.status.is_final}
 
 
+def address_warning_text(note: ChecksumNote) -> str:
+    return f"this address carries no checksum; compare it with its checksummed form {note.checksummed}"
+
+
+def address_note_fields(payout: PayoutRecord) -> dict[str, str | None]:
+    """The address warning for scripts: both keys are always there, None when the address carries a checksum."""
+    note = address_note(payout)
+    return {"address_warning": address_warning_text(note) if note else None,
+            "address_checksummed": note.checksummed if note else None}
+
+
 def connection_fields(connection: ProviderConnection | None) -> dict[str, Any] | None:
     if connection is None:
         return None
@@ -78,6 +90,7 @@ def policy_fields(decision: PolicyDecision) -> dict[str, Any]:
 def detail_fields(detail: PayoutDetail) -> dict[str, Any]:
     return {
         "payout": payout_fields(detail.payout),
+        **address_note_fields(detail.payout),
         "policy": policy_fields(detail.policy),
         "approvals": [record_fields(a) for a in detail.approvals],
         "timeline": [record_fields(e) for e in detail.events],
@@ -128,6 +141,9 @@ def echo_request(payout: PayoutRecord) -> None:
     """What the payout pays, to whom: the fields an approval binds to."""
     echo_line("asset", f"{payout.currency} on {payout.network}")
     echo_line("address", payout.address)
+    note = address_note(payout)
+    if note is not None:
+        echo_line("address warning", address_warning_text(note))
     echo_line("amount", payout_amount_text(payout, payout.amount))
     echo_line("fee paid", payout.fee_mode.value.replace("_", " "))
     for label, value in (("priority", payout.priority), ("memo", payout.memo), ("reference", payout.reference),

@@ -22,6 +22,7 @@ from treasury_app.ledger import Ledger, PayoutRecord
 from treasury_app.providers.kinds import PROVIDER_KINDS
 from treasury_app.services.approvals import Approvals, ExecutionClearance
 from treasury_app.services.operator_accounts import OperatorAccounts, SignedIn
+from treasury_app.services.payout_views import address_note
 from treasury_app.services.payout_workflow import (
     DEFINITE_REFUSALS,
     ESTIMABLE,
@@ -38,6 +39,8 @@ from . import open_desk
 from .exit_codes import ExitCode, exit_code_for
 from .operator_commands import AS_HELP, sign_in
 from .payout_formatting import (
+    address_note_fields,
+    address_warning_text,
     connection_fields,
     connection_text,
     echo_estimate,
@@ -150,8 +153,9 @@ async def _estimate(ledger: Ledger, directory: ProviderDirectory, acting: Signed
 def _echo_estimated(estimated: Estimated, decision: PolicyDecision, initiator: str, as_json: bool) -> None:
     payout, error = estimated.payout, estimated.error
     if as_json:
-        echo_json({"payout": payout_fields(payout), "provider": connection_fields(estimated.connection),
-                   "approval": policy_fields(decision), "error": str(error) if error else None})
+        echo_json({"payout": payout_fields(payout), **address_note_fields(payout),
+                   "provider": connection_fields(estimated.connection), "approval": policy_fields(decision),
+                   "error": str(error) if error else None})
     else:
         click.echo(f"payout {payout.id}: {payout.status.value}")
         echo_line("provider", connection_text(estimated.connection, payout.provider))
@@ -205,8 +209,8 @@ def payout_execute(ctx: click.Context, payout_id: int, acting_as: str, yes: bool
             _echo_not_sent(not_sent, directory.connection(payout.provider), acting.name, as_json)
     if as_json:
         connection = directory.connection(result.provider)
-        echo_json({"payout": payout_fields(result), "provider": connection_fields(connection),
-                   "exit_code": int(exit_code_for(result.status))})
+        echo_json({"payout": payout_fields(result), **address_note_fields(result),
+                   "provider": connection_fields(connection), "exit_code": int(exit_code_for(result.status))})
     else:
         click.echo(f"payout {result.id}: {_outcome_headline(result)}")
         echo_outcome(result)
@@ -222,8 +226,9 @@ def _echo_not_sent(error: PayoutNotSentError, connection: ProviderConnection | N
                    as_json: bool) -> None:
     payout = error.payout
     if as_json:
-        echo_json({"payout": payout_fields(payout), "provider": connection_fields(connection),
-                   "exit_code": int(ExitCode.REFUSED), "error": str(error)})
+        echo_json({"payout": payout_fields(payout), **address_note_fields(payout),
+                   "provider": connection_fields(connection), "exit_code": int(ExitCode.REFUSED),
+                   "error": str(error)})
     else:
         click.echo(f"payout {payout.id}: NOT SENT: the provider could not be reached; it is {payout.status.value} "
                    "again")
@@ -243,6 +248,9 @@ def _echo_confirmation(ledger: Ledger, payout: PayoutRecord, clearance: Executio
     line("provider", connection_text(connection, payout.provider))
     line("asset", f"{payout.currency} on {payout.network}")
     line("address", payout.address)
+    note = address_note(payout)
+    if note is not None:
+        line("address warning", address_warning_text(note))
     line("amount", payout_amount_text(payout, payout.amount))
     line("fee", f"{payout_amount_text(payout, payout.estimated_fee)} ({payout.fee_mode.value.replace('_', ' ')})")
     line("to recipient", payout_amount_text(payout, payout.estimated_net))

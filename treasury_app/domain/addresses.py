@@ -254,6 +254,9 @@ def validate_address(network: Network, text: str) -> str:
     """The address with surrounding whitespace removed, or `InvalidFieldError("address", …)` saying what is wrong.
 
     Nothing else is changed: case is kept, since EVM case carries a checksum and providers compare strings.
+    A payout keeps the spelling that was typed, even an EVM address in one case: rewritten into its checksummed
+    form it would look checked when no checksum ever was, and `address_checksum_note` could no longer warn at
+    approval and confirmation. (The approval binding and the audit trail hash the address as stored.)
     """
     address = _clean(text)
     try:
@@ -278,25 +281,41 @@ def to_checksum_address(text: str) -> str:
     return "0x" + _eip55(address[2:])
 
 
-def missing_checksum(network: Network, address: str) -> str | None:
-    """For a valid EVM address written in one case — which carries no EIP-55 checksum, so a one-character typo
-    would pass unnoticed — its checksummed spelling, for a person to compare; None for any other address."""
+@dataclass(frozen=True)
+class ChecksumNote:
+    """An EVM address written in one case carries no EIP-55 checksum: a mistyped character in it is accepted.
+
+    `checksummed` is its EIP-55 spelling, for a person to compare with the address they were given (wallets
+    and block explorers show that spelling, where a typo would stand out).
+    """
+
+    address: str
+    checksummed: str
+
+
+def address_checksum_note(network: Network, address: str) -> ChecksumNote | None:
+    """A note when `address` on `network` is an EVM address that carries no checksum; None when it does, or
+    when its format has a checksum of its own. Refuses what `validate_address` refuses."""
     if network.address_format is not AddressFormat.EVM:
         return None
-    digits = _clean(address)[2:]
-    checksummed = _eip55(digits)
-    if digits == checksummed or (digits != digits.lower() and digits != digits.upper()):
-        return None  # mixed case: the checksum was there and held (or one case happens to be the checksum)
-    return "0x" + checksummed
-
-
-def checksum_warning(network: Network, address: str) -> str | None:
-    """The sentence a face shows beside an address that carries no checksum (`missing_checksum`)."""
-    checksummed = missing_checksum(network, address)
-    if checksummed is None:
+    clean = validate_address(network, address)
+    checksummed = to_checksum_address(clean)
+    # One case that happens to be the checksummed spelling (0x5290…EE7 is all capitals) was checked.
+    if clean == checksummed:
         return None
-    return (f"this {network.name} address is written in one case, so it carries no checksum and a typo in it "
-            f"would not be caught; compare it with its checksummed form {checksummed}")
+    return ChecksumNote(clean, checksummed)
+
+
+def canonical_address(network: Network, text: str) -> str:
+    """The one spelling under which an address is kept to be looked up again (the address book).
+
+    EVM: the EIP-55 spelling (refusing what `validate_address` refuses), since case there is only a checksum
+    and 0xabc… and 0xAbC… are one account. Every other format: as given, without surrounding whitespace; its
+    case is part of the address, and checking it is `validate_address`'s work.
+    """
+    if network.address_format is AddressFormat.EVM:
+        return to_checksum_address(text)
+    return (text or "").strip()
 
 
 _HINTS: dict[AddressFormat, str] = {

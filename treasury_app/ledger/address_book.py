@@ -6,8 +6,8 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
-from treasury_app.domain.addresses import to_checksum_address
-from treasury_app.domain.assets import NETWORKS, AddressFormat
+from treasury_app.domain.addresses import canonical_address
+from treasury_app.domain.assets import NETWORKS
 from treasury_app.domain.errors import InvalidFieldError
 
 from .connection import LedgerConnection
@@ -23,13 +23,14 @@ class AddressBookRepository:
 
     def add(self, *, label: str, network: str, address: str, actor: str, currency: str | None = None,
             note: str | None = None) -> AddressBookEntry:
-        """A new entry; the address as given (the domain has validated it), but an EVM address in its EIP-55
-        checksummed spelling, so that what the book hands out later catches a typo."""
+        """A new entry. An EVM address is stored in its checksummed (EIP-55) spelling, which a wrong mixed-case
+        one is refused for (`InvalidFieldError("address")`); other addresses as given (validated by the caller)."""
+        network_code = _required(network, "network").upper()
         row = {
             "label": _required(label, "label"),
             "currency": currency.strip().upper() if currency and currency.strip() else None,
-            "network": _required(network, "network").upper(),
-            "address": _stored_address(_required(network, "network"), _required(address, "address")),
+            "network": network_code,
+            "address": _spelling(network_code, _required(address, "address")),
             "note": note.strip() if note and note.strip() else None,
             "created_by": _required(actor, "actor"),
             "created_at": format_timestamp(self._clock()),
@@ -60,12 +61,13 @@ class AddressBookRepository:
         return [AddressBookEntry.from_row(row) for row in rows]
 
     def find(self, network: str, address: str) -> AddressBookEntry | None:
-        code = network.strip().upper()
+        """The entry of `address` on `network`; an EVM address is found in whichever case it is written."""
+        network_code = network.strip().upper()
         try:
-            stored = _stored_address(code, address.strip())
+            spelling = _spelling(network_code, address)
         except InvalidFieldError:
-            return None  # not an address of this network at all: nothing in the book can match it
-        row = self._link.row("SELECT * FROM address_book WHERE network = ? AND address = ?", (code, stored))
+            return None  # no entry can hold an address that is not one
+        row = self._link.row("SELECT * FROM address_book WHERE network = ? AND address = ?", (network_code, spelling))
         return None if row is None else AddressBookEntry.from_row(row)
 
     def remove(self, entry_id: int) -> None:
@@ -74,15 +76,13 @@ class AddressBookRepository:
                 raise AddressBookEntryNotFoundError(entry_id)
 
 
+def _spelling(network_code: str, address: str) -> str:
+    # One spelling per address, so that the UNIQUE (network, address) key holds for EVM in any case too.
+    known = NETWORKS.get(network_code)
+    return address.strip() if known is None else canonical_address(known, address)
+
+
 def _required(value: str, field: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidFieldError(field, "is empty")
     return value.strip()
-
-
-def _stored_address(network: str, address: str) -> str:
-    """EVM addresses in their checksummed spelling (one payout may write it in lower case, the book never does)."""
-    known = NETWORKS.get(network.strip().upper())
-    if known is None or known.address_format is not AddressFormat.EVM:
-        return address
-    return to_checksum_address(address)

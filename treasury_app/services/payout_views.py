@@ -9,7 +9,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from treasury_app.domain.addresses import ChecksumNote, address_checksum_note
 from treasury_app.domain.approval_policy import PolicyDecision
+from treasury_app.domain.assets import NETWORKS
+from treasury_app.domain.errors import InvalidFieldError
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.ledger import (
     ApprovalDecision,
@@ -61,6 +64,18 @@ def payout_detail(ledger: Ledger, payout_id: int, *,
             audit_rows=tuple(ledger.audit.rows_about(payout_subject(payout.id))),
             policy=Approvals(ledger, clock=clock).policy_decision(payout),
         )
+
+
+def address_note(payout: PayoutRecord) -> ChecksumNote | None:
+    """What a person should be told of the payout's address before it is estimated, approved or sent: today,
+    that an EVM address written in one case carries no checksum, with its checksummed spelling to compare."""
+    network = NETWORKS.get(payout.network)
+    if network is None:
+        return None
+    try:
+        return address_checksum_note(network, payout.address)
+    except InvalidFieldError:
+        return None  # a stored address that is no address is refused where it matters: at execute
 
 
 def payout_listing(ledger: Ledger, *, statuses: Iterable[PayoutStatus] = (), provider: str | None = None,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from treasury_app.domain.addresses import checksum_warning
+from treasury_app.domain.addresses import address_checksum_note
 from treasury_app.domain.approval_policy import PolicyDecision
 from treasury_app.services.payout_views import PayoutRecord
 
@@ -89,11 +89,13 @@ class ReviewPanel(QWidget):
                            f"{html.escape(reviewed.provider_title)}{sandbox}")
         self.address.setText(grouped_address(p.address) + (f"\nmemo: {p.memo}" if p.memo else ""))
         asset = asset_of(p.currency, p.network)
-        warning = checksum_warning(asset.network, p.address) if asset else None
+        note = address_checksum_note(asset.network, p.address) if asset else None
         colour = theme.tone(theme.WARNING_COLOUR).name()
-        self.checksum.setText(f"<span style='color:{colour}'>⚠ {html.escape(warning[0].upper() + warning[1:])}."
-                              "</span>" if warning else "")
-        self.checksum.setVisible(bool(warning))
+        self.checksum.setText(
+            f"<span style='color:{colour}'>⚠ This address is written in one case, so it carries no checksum and "
+            f"a typo in it would not be caught. Compare it with its checksummed form:</span><br>"
+            f"<tt>{html.escape(grouped_address(note.checksummed))}</tt>" if note else "")
+        self.checksum.setVisible(note is not None)
         while self.figures.rowCount():
             self.figures.removeRow(0)
         for name, value in (("Fee", f"{money(p.estimated_fee)} ({fee_mode_text(p.fee_mode)})"),
