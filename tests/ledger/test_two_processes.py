@@ -59,8 +59,12 @@ def test_two_processes_claiming_the_same_payouts_claim_each_exactly_once(ledger_
             payout = ledger.payouts.add(make_request(amount=Decimal(n + 1)), idempotency_key=f"c{n}", actor="alice")
             for target in (S.ESTIMATED, S.AWAITING_APPROVAL, S.APPROVED):
                 ledger.payouts.transition(payout.id, target, actor="alice")
-    start_at = f"{time.time() + 0.8:.3f}"
-    processes = [start("claim", str(ledger_path), name, start_at) for name in ("window-1", "window-2")]
+    processes = [start("claim", str(ledger_path), name) for name in ("window-1", "window-2")]
+    for process in processes:  # each has read the approved payouts it will race for
+        assert json.loads(process.stdout.readline()) == {"ready": True}
+    for process in processes:
+        process.stdin.write("go\n")
+        process.stdin.flush()
     results = [finish(p) for p in processes]
 
     won = [set(r["won"]) for r in results]
