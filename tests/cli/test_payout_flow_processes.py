@@ -1,14 +1,13 @@
 """The README's flow, exactly as a new user types it, each command a real `python -m treasury_app` process
-against a sandbox started here at the README's pace: operators, a threshold, a large payout, a second person's
-approval, execute (answering its question), `refresh --watch` until completed — and the sandbox holds exactly
-one payout for it. The commands are read from the README, so the README cannot drift from what runs."""
+against a sandbox started here at the README's pace: operators, a threshold, a large payout through each
+provider, a second person's approval, execute (answering its question), `refresh --watch` until completed — and
+the sandbox holds exactly one payout for each. The commands are read from the README, so the README cannot
+drift from what runs (`test_readme_examples.py` runs every README example in-process)."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
-import shlex
 import signal
 import subprocess
 import sys
@@ -18,51 +17,37 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from desk_fixtures import PROJECT_ROOT, password_of, run_app
+from readme_commands import answers_for, section_blocks
 
 from treasury_app.sandbox import ManualClock, RunningSandbox, SandboxConfig, start_in_background
 from treasury_app.security.passwords import TEST_HASHING_ENV
 from treasury_app.services.provider_directory import SANDBOX_URL_ENV
 
-README = PROJECT_ROOT / "README.md"
-SECTION = "## A payout from the command line, on the sandbox"
+SECTION = "A payout from the command line, on the sandbox"
 
 
-def readme_blocks() -> list[list[list[str]]]:
-    """The `sh` blocks of the README's section, each a list of commands (continuations joined) as words."""
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index(SECTION):]
-    section = section[:section.index("\n## ", len(SECTION))]
-    blocks = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
-    return [[shlex.split(line, comments=True) for line in block.replace("\\\n", " ").splitlines() if line.strip()]
-            for block in blocks]
+def walkthrough() -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """The section's first two blocks: the sandbox in terminal 1, the Cryptomus flow in terminal 2."""
+    terminal_1, terminal_2, *_ = section_blocks(SECTION)
+    return list(terminal_1.commands), list(terminal_2.commands)
 
 
-def app_words(command: list[str]) -> list[str]:
+def app_words(command: tuple[str, ...]) -> list[str]:
     assert command[0] == "treasury-app", command
-    return command[1:]
-
-
-def answers_for(words: list[str]) -> tuple[str | None, str]:
-    """The password `--as NAME` asks for, and what the command reads on stdin (a new password, a yes)."""
-    acting = words[words.index("--as") + 1] if "--as" in words else None
-    if words[:2] == ["operator", "add"]:
-        return acting and password_of(acting), password_of(words[2]) + "\n"
-    if words[:2] == ["payout", "execute"]:
-        return acting and password_of(acting), "y\n"
-    return acting and password_of(acting), ""
+    return list(command[1:])
 
 
 @pytest.fixture
 def readme_pace_sandbox() -> Iterator[RunningSandbox]:
-    terminal_1, _ = readme_blocks()
+    terminal_1, _ = walkthrough()
     (sandbox_words,) = terminal_1
     assert app_words(sandbox_words) == ["sandbox", "--speed", "50"]  # the pace the README promises
     with start_in_background(SandboxConfig(port=0, speed=50)) as running:
         yield running
 
 
-def test_the_readme_flow_runs_to_completed_with_exactly_one_provider_payout(tmp_path, readme_pace_sandbox):
-    _, terminal_2 = readme_blocks()
+def test_the_readme_flow_runs_to_completed_with_exactly_one_provider_payout_each(tmp_path, readme_pace_sandbox):
+    _, terminal_2 = walkthrough()
     env = {SANDBOX_URL_ENV: readme_pace_sandbox.base_url}
     outputs = []
     for command in terminal_2:
@@ -73,16 +58,22 @@ def test_the_readme_flow_runs_to_completed_with_exactly_one_provider_payout(tmp_
         assert "Traceback" not in result.stderr
         outputs.append((words, result.stdout, result.stderr))
 
-    said = {" ".join(words[:2]): (out, err) for words, out, err in outputs}
-    assert "awaiting_approval" in said["payout new"][0] and "SANDBOX" in said["payout new"][0]
-    assert "About to send payout 1" in said["payout execute"][1]
+    said = {" ".join(words[:3]): (out, err) for words, out, err in outputs}
+    assert "awaiting_approval" in said["payout new --provider"][0] and "SANDBOX" in said["payout new --provider"][0]
+    assert "About to send payout 1" in said["payout execute 1"][1]
+    assert "About to send payout 2" in said["payout execute 2"][1]
     assert "→ completed" in said["refresh --watch"][0]
 
-    shown = run_app(tmp_path / "desk", "payout", "show", "1", "--json", env_extra=env)
-    payout = json.loads(shown.stdout, parse_float=lambda text: pytest.fail(f"float {text} in JSON"))["payout"]
-    assert (payout["status"], payout["amount"], payout["estimated_total"]) == ("completed", "1500", "1501.000000")
     held = httpx.get(f"{readme_pace_sandbox.base_url}/_sandbox/payouts", timeout=10).json()["payouts"]
-    assert [(p["idempotency_key"], p["status"]) for p in held] == [(payout["idempotency_key"], "paid")]
+    final = {"cryptomus": "paid", "pay3": "COMPLETED"}
+    for payout_id, provider in ((1, "cryptomus"), (2, "pay3")):
+        shown = run_app(tmp_path / "desk", "payout", "show", str(payout_id), "--json", env_extra=env)
+        payout = json.loads(shown.stdout, parse_float=lambda text: pytest.fail(f"float {text} in JSON"))["payout"]
+        assert (payout["provider"], payout["status"], payout["amount"]) == (provider, "completed", "1500")
+        assert [p["status"] for p in held if p["idempotency_key"] == payout["idempotency_key"]] == [final[provider]]
+        # No fee option was given: each provider's own default (Pay3 takes it out of the amount).
+        assert payout["fee_mode"] == {"cryptomus": "from_balance", "pay3": "from_amount"}[provider]
+    assert len(held) == 2
 
 
 def test_refresh_watch_stops_cleanly_on_ctrl_c(tmp_path):
@@ -121,8 +112,8 @@ def test_refresh_watch_stops_cleanly_on_ctrl_c(tmp_path):
 
 def test_the_readme_names_every_command_it_runs():
     # The flow the test above runs is the README's, step for step: a guard against an empty or moved section.
-    _, terminal_2 = readme_blocks()
+    _, terminal_2 = walkthrough()
     assert [" ".join(app_words(c)[:2]) for c in terminal_2] == [
         "operator add", "operator add", "operator add", "policy set", "payout new", "payout approve",
-        "payout execute", "refresh --watch", "payout show"]
+        "payout execute", "payout new", "payout approve", "payout execute", "refresh --watch", "payout show"]
 

@@ -257,3 +257,13 @@ def test_same_seed_gives_every_order_the_same_fate_and_timing(start_sandbox):
     first = _pay3_fates(start_sandbox, 11)
     assert first == _pay3_fates(start_sandbox, 11)
     assert set(first[-1]) == {"COMPLETED", "FAILED"}
+
+
+def test_a_faster_pace_moves_statuses_but_leaves_an_estimate_its_full_lifetime(start_sandbox):
+    box = start_sandbox(speed=50)
+    pay3 = box.pay3
+    token = pay3.estimate(requestId="typed-slowly").json()["token"]
+    box.clock.advance(600)  # ten minutes of a person approving: the desk's own limit for an estimate's age
+    assert pay3.execute("typed-slowly", token).status_code == 200
+    box.clock.advance(80 / 50)  # the longest Pay3 plan, at the sandbox's pace
+    assert pay3.order("typed-slowly")["orderStatus"] == "COMPLETED"

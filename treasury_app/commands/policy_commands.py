@@ -11,7 +11,7 @@ import click
 
 from treasury_app.domain.money import format_amount
 from treasury_app.ledger import PolicyRecord
-from treasury_app.services.approval_policies import KEEP, ApprovalPolicies
+from treasury_app.services.approval_policies import DEFAULT_APPROVAL_EXPIRY_HOURS, KEEP, ApprovalPolicies
 from treasury_app.services.operator_accounts import OperatorAccounts
 from treasury_app.services.workflow_settings import (
     WorkflowSettings,
@@ -22,6 +22,12 @@ from . import open_desk
 from .operator_commands import AS_HELP, sign_in
 
 LIMIT_HELP = "Amount in the currency, or 'none' for no limit. Left out: unchanged."
+# The defaults the help names are the services' own, so that the help cannot drift from what a new desk does.
+_DEFAULT_LIMITS = WorkflowSettings()
+
+
+def _seconds(duration: timedelta) -> int:
+    return int(duration.total_seconds())
 
 
 @click.group("policy")
@@ -60,12 +66,12 @@ def policy_set(ctx: click.Context, currency: str, approval_threshold: str | None
     _echo_policy(policy)
 
 
-@policy_group.command("approval-expiry")
+@policy_group.command(
+    "approval-expiry", help=f"How many hours an approval stays valid (default {DEFAULT_APPROVAL_EXPIRY_HOURS}).")
 @click.argument("hours", type=click.IntRange(1))
 @click.option("--as", "acting_as", metavar="ADMIN", required=True, help=AS_HELP)
 @click.pass_context
 def policy_approval_expiry(ctx: click.Context, hours: int, acting_as: str) -> None:
-    """How many hours an approval stays valid (default 24)."""
     with open_desk(ctx) as desk:
         acting = sign_in(OperatorAccounts(desk.ledger), acting_as)
         expiry = ApprovalPolicies(desk.ledger).set_approval_expiry(hours, acting=acting)
@@ -74,13 +80,16 @@ def policy_approval_expiry(ctx: click.Context, hours: int, acting_as: str) -> No
 
 @policy_group.command("execution")
 @click.option("--estimate-max-age", type=click.IntRange(1), metavar="SECONDS",
-              help="An older estimate is asked again before executing (default 600).")
+              help="An older estimate is asked again before executing (default "
+                   f"{_seconds(_DEFAULT_LIMITS.estimate_max_age)}).")
 @click.option("--fee-tolerance", metavar="FRACTION",
               help="How far a re-asked estimate may move against you before execution stops for a new "
-                   "confirmation: 0.05 is 5 % of the confirmed fee or net amount (default 0.05).")
+                   "confirmation: 0.05 is 5 % of the confirmed fee or net amount (default "
+                   f"{_DEFAULT_LIMITS.fee_tolerance.normalize():f}).")
 @click.option("--claim-grace", type=click.IntRange(0), metavar="SECONDS",
               help="How long a payout another process started sending is left to it before it is reconciled "
-                   "as orphaned (default 120; a process known to have stopped is reconciled at once).")
+                   f"as orphaned (default {_seconds(_DEFAULT_LIMITS.claim_grace)}; a process known to have "
+                   "stopped is reconciled at once).")
 @click.option("--as", "acting_as", metavar="ADMIN", required=True, help=AS_HELP)
 @click.pass_context
 def policy_execution(ctx: click.Context, estimate_max_age: int | None, fee_tolerance: str | None,
@@ -121,11 +130,11 @@ def policy_show(ctx: click.Context, as_json: bool) -> None:
 
 
 def _echo_limits(limits: WorkflowSettings) -> None:
-    click.echo(f"Estimates older than {int(limits.estimate_max_age.total_seconds())} s are asked again before "
+    click.echo(f"Estimates older than {_seconds(limits.estimate_max_age)} s are asked again before "
                f"executing; a move against you of more than {(limits.fee_tolerance * 100).normalize():f} % stops the payout "
                "for a new confirmation.")
     click.echo(f"A payout another process started sending is left to it for "
-               f"{int(limits.claim_grace.total_seconds())} s.")
+               f"{_seconds(limits.claim_grace)} s.")
 
 
 def _echo_policy(policy: PolicyRecord) -> None:

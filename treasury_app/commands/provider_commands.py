@@ -18,6 +18,8 @@ from treasury_app.domain.money import format_amount
 from treasury_app.providers.cryptomus import DEFAULT_BASE_URL as CRYPTOMUS_BASE_URL
 from treasury_app.providers.interface import PayoutOption
 from treasury_app.providers.kinds import PROVIDER_KINDS
+from treasury_app.providers.pay3 import DEFAULT_CURRENCIES as PAY3_DEFAULT_CURRENCIES
+from treasury_app.providers.pay3 import DEFAULT_PAYER_EMAIL as PAY3_DEFAULT_PAYER_EMAIL
 from treasury_app.security.credentials import CredentialStore
 from treasury_app.services.compose_checks import offered_options
 from treasury_app.services.desk import Desk
@@ -63,8 +65,11 @@ def provider_set_cryptomus(ctx: click.Context, base_url: str, merchant: str, act
 @click.option("--client-id", required=True, help="The client id Pay3 gave you.")
 @click.option("--currency", "currencies", multiple=True, metavar="CODE=CUR:NET",
               help="A Pay3 currency code and the asset it pays, e.g. USDT-TRON=USDT:TRON; repeat for each. "
-                   "Given, they replace the list; default: BTC-BitcoinTestnet, USDT-TRON, USDT-ETH, ETH-Ethereum.")
-@click.option("--payer-email", default=None, help="The e-mail Pay3 records as the payout's user.")
+                   "Given, they replace the list; left out, the profile keeps its list (a new one: "
+                   f"{', '.join(PAY3_DEFAULT_CURRENCIES)}, the sandbox's).")
+@click.option("--payer-email", default=None,
+              help="The e-mail Pay3 records as the payout's user. Left out, the profile keeps its own (a new one: "
+                   f"the placeholder {PAY3_DEFAULT_PAYER_EMAIL}).")
 @click.option("--as", "acting_as", metavar="ADMIN", required=True, help=AS_HELP)
 @click.pass_context
 def provider_set_pay3(ctx: click.Context, base_url: str, client_id: str, currencies: tuple[str, ...],

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import click
 
@@ -92,34 +93,39 @@ def _parse_faults(ctx: click.Context, param: click.Parameter, values: tuple[str,
 @click.option("--allow-remote", is_flag=True,
               help="Allow a non-loopback --host. The credentials are published: anyone who reaches it can use it.")
 @click.option("--quiet", is_flag=True, help="Do not log each request on stderr.")
-def sandbox_command(host: str, port: int, seed: int, speed: float, failure_rate: float, cryptomus_merchant: str,
-                    cryptomus_payout_key: str, pay3_client_id: str, pay3_api_secret: str,
-                    pay3_token_lifetime: int, faults: tuple[FaultRule, ...], cryptomus_forbidden: bool,
-                    cryptomus_terminal_not_found: bool, allow_remote: bool, quiet: bool) -> None:
+def sandbox_command(quiet: bool, **options: Any) -> None:
     """Serve simulated Cryptomus and Pay3 payout APIs over HTTP: no account, no real money.
 
     Both providers share one base URL (their paths do not overlap), so a client changes only its base URL.
     """
-    if not is_loopback_host(host) and not allow_remote:
-        raise click.BadParameter(
-            f"{host} is not a loopback address. The sandbox's credentials are published; add --allow-remote "
-            "to listen beyond this computer anyway.", param_hint="--host")
-    config = SandboxConfig(
-        host=host, port=port, allow_remote=allow_remote, seed=seed, speed=speed,
-        cryptomus_merchant=cryptomus_merchant, cryptomus_payout_key=cryptomus_payout_key,
-        cryptomus_forbidden=cryptomus_forbidden, cryptomus_terminal_not_found=cryptomus_terminal_not_found,
-        pay3_client_id=pay3_client_id, pay3_api_secret=pay3_api_secret, pay3_token_lifetime=pay3_token_lifetime,
-        faults=faults, **random_failure_shares(failure_rate),
-    )
+    config = config_from_options(**options)
     if not quiet:
         logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(message)s")
         ACCESS_LOG.setLevel(logging.INFO)
     try:
         run_forever(config, on_ready=lambda url: _print_banner(config, url), access_log=not quiet)
     except (OSError, SandboxRefused) as error:
-        click.echo(f"Error: cannot serve on {host}:{port}: {error}", err=True)
+        click.echo(f"Error: cannot serve on {config.host}:{config.port}: {error}", err=True)
         sys.exit(EXIT_REFUSED)
     click.echo("Sandbox stopped.")
+
+
+def config_from_options(*, host: str, port: int, seed: int, speed: float, failure_rate: float,
+                        cryptomus_merchant: str, cryptomus_payout_key: str, pay3_client_id: str, pay3_api_secret: str,
+                        pay3_token_lifetime: int, faults: tuple[FaultRule, ...], cryptomus_forbidden: bool,
+                        cryptomus_terminal_not_found: bool, allow_remote: bool) -> SandboxConfig:
+    """What `treasury-app sandbox` serves for its options (all but --quiet, which only changes the log)."""
+    if not is_loopback_host(host) and not allow_remote:
+        raise click.BadParameter(
+            f"{host} is not a loopback address. The sandbox's credentials are published; add --allow-remote "
+            "to listen beyond this computer anyway.", param_hint="--host")
+    return SandboxConfig(
+        host=host, port=port, allow_remote=allow_remote, seed=seed, speed=speed,
+        cryptomus_merchant=cryptomus_merchant, cryptomus_payout_key=cryptomus_payout_key,
+        cryptomus_forbidden=cryptomus_forbidden, cryptomus_terminal_not_found=cryptomus_terminal_not_found,
+        pay3_client_id=pay3_client_id, pay3_api_secret=pay3_api_secret, pay3_token_lifetime=pay3_token_lifetime,
+        faults=faults, **random_failure_shares(failure_rate),
+    )
 
 
 def _print_banner(config: SandboxConfig, base_url: str) -> None:

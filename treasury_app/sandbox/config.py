@@ -160,7 +160,9 @@ class SandboxConfig:
     pay3_currencies: tuple[Pay3Currency, ...] = DEFAULT_PAY3_CURRENCIES
     pay3_balances: Mapping[str, Decimal] = _mapping(DEFAULT_PAY3_BALANCES)
     pay3_low_balance_threshold: Decimal = Decimal("100")
-    # An estimate that is not executed within this time (scaled by speed) ends ABANDONED.
+    # An estimate that is not executed within this time ends ABANDONED. `speed` does not shorten it: a desk
+    # renews an estimate by its age on its own clock (10 minutes), so at --speed 50 a compressed lifetime
+    # (18 s) would expire under a person still typing the approval.
     pay3_estimate_lifetime: int = 900
     pay3_fail_share: float = 0.0  # executed orders that end FAILED, drawn per requestId by the seed
     # Pay3 sends error codes as strings or numbers; the sandbox sends strings unless told otherwise.
