@@ -40,6 +40,7 @@ TARGET_START_RATIO = 3.0
 TARGET_MS = 50.0
 JUMP_ROW = 900_000
 TICK_SECONDS = 0.002
+DESCRIBE = [None]
 BARE_WINDOW = """
 import sys
 from PySide6.QtCore import QTimer
@@ -74,18 +75,19 @@ def measure_start(data_dir: Path, runs: int) -> tuple[list[float], list[float]]:
     return ours, bare
 
 
-async def until(condition: Callable[[], object], timeout: float = 120) -> None:
+async def until(condition: Callable[[], object], timeout: float = 120,
+                describe: Callable[[], str] | None = None) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise TimeoutError("the window did not get there")
+            raise TimeoutError(f"the window did not get there ({describe() if describe else condition})")
         await asyncio.sleep(0.001)
 
 
 async def timed(action: Callable[[], None], done: Callable[[], object]) -> float:
     began = time.perf_counter()
     action()
-    await until(done)
+    await until(done, describe=DESCRIBE[0])
     return (time.perf_counter() - began) * 1000
 
 
@@ -100,6 +102,9 @@ async def measure_table(data_dir: Path, runs: int, jump_row: int) -> dict[str, l
     try:
         await shell.smoke()
         model, view = shell.model, shell.window.table
+        DESCRIBE[0] = lambda: (f"anchors {model._anchors is not None} asked {model._anchors_asked} waiting "
+                               f"{model._waiting_for_anchors} pending {model._pending} jobs {model._jobs} "
+                               f"rows {model.rowCount()} top {view.rowAt(5)}")
         queries = [(PayoutFilter(statuses=(PayoutStatus.COMPLETED,)), TableSort("amount", "desc")),
                    (PayoutFilter(provider="pay3", currency="USDT"), TableSort()),
                    (PayoutFilter(), TableSort("status", "asc"))]
@@ -110,7 +115,11 @@ async def measure_table(data_dir: Path, runs: int, jump_row: int) -> dict[str, l
             figures["query"].append(await timed(lambda c=chosen, s=sort: model.set_query(c, s),
                                                 lambda: painted.is_set() and _painted(view)))
             model.modelReset.disconnect(painted.set)
-            model.set_query(PayoutFilter())
+            read = asyncio.Event()
+            model.query_finished.connect(read.set)
+            model.set_query(PayoutFilter(), TableSort())  # the whole ledger again, its anchors not read yet
+            await until(read.is_set)  # this query's count, not the last one's
+            model.query_finished.disconnect(read.set)
             await until(lambda: model.count is not None and model.rowCount() > jump_row + runs * 997)
             for name in ("first jump", "jump"):
                 row = jump_row + (run * 997 if name == "jump" else 0)
