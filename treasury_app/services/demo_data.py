@@ -222,8 +222,9 @@ class _History:
 
     def _amount(self, asset: DemoAsset) -> Decimal:
         # Log-uniform: many small payouts, a few large ones, as a treasury's history looks.
-        low, high = float(asset.low), float(asset.high)
-        value = Decimal(repr(low * (high / low) ** self.rng.random()))
+        # Decimal all the way (a demo amount is money too): the draw in billionths, the power in Decimal.
+        draw = Decimal(self.rng.randrange(1_000_000_000)) / Decimal(1_000_000_000)
+        value = asset.low * (asset.high / asset.low) ** draw
         amount = value.quantize(Decimal(1).scaleb(-asset.places), rounding=ROUND_DOWN)
         if asset.currency == "USDT" and self.rng.random() < 0.3:
             amount = amount.quantize(Decimal(10), rounding=ROUND_DOWN) or Decimal(50)
