@@ -331,6 +331,7 @@ class PayoutTableModel(QAbstractTableModel):
     def _rows_reread(self, generation: int, rows: list[TableRow]) -> None:
         if generation != self._generation:
             return
+        changed: list[int] = []
         for fresh in rows:
             row_number = self._row_of_id.get(fresh.id)
             if row_number is None:
@@ -340,7 +341,11 @@ class PayoutTableModel(QAbstractTableModel):
             if page[offset].version == fresh.version:
                 continue
             page[offset] = fresh
-            self.dataChanged.emit(self.index(row_number, 0), self.index(row_number, len(self.Column) - 1))
+            changed.append(row_number)
+        # One signal per run of neighbouring rows: a round that moves thousands of payouts must not send
+        # thousands of signals through the GUI thread (the view repaints only what is on screen anyway).
+        for first, last in _runs(sorted(changed)):
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.Column) - 1))
 
     def _remember_loading(self, loading: bool) -> None:
         self._loading = loading
@@ -382,6 +387,17 @@ class PayoutTableModel(QAbstractTableModel):
         self.failed.emit(error)
 
 
+
+
+def _runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """Sorted row numbers as (first, last) runs of consecutive ones."""
+    runs: list[tuple[int, int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    return runs
 
 
 def _display(row: TableRow, column: PayoutTableModel.Column) -> str:
