@@ -47,7 +47,8 @@ def main() -> int:
 
 
 async def render_all(out: Path) -> list[Path]:
-    from window_driver import PASSWORDS, approve_in_dialog, compose, estimate, open_dialog, select, sign_in, sign_out
+    from window_driver import (PASSWORDS, approve_in_dialog, compose, estimate, select, send_from_detail, sign_in,
+                               sign_out, type_into)
 
     from treasury_app.services.demo_data import DEMO_OPERATORS, write_demo_desk
     from treasury_app.services.desk_session import DeskSession
@@ -107,7 +108,6 @@ async def render_all(out: Path) -> list[Path]:
                                    reference="INV-2026-0412")
             await asyncio.sleep(0.2)
             grab(dialog, "compose-errors")
-            from window_driver import type_into
 
             type_into(bot, dialog.address, "TDD97yguPESTpcrJMqU6h2ozZbibv4Vaqm")
             type_into(bot, dialog.amount, "1500")
@@ -133,7 +133,6 @@ async def render_all(out: Path) -> list[Path]:
 
             await sign_out(shell, bot)
             await sign_in(shell, bot, "iris")
-            from window_driver import send_from_detail
 
             sending = await send_from_detail(shell, bot, payout_id)
             await asyncio.sleep(0.2)

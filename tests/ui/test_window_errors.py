@@ -9,7 +9,6 @@ from ui_loop import drive, ui_run, until
 from window_driver import click, compose, estimate, send_composed, sign_in
 
 from treasury_app.domain.payout_lifecycle import PayoutStatus
-from treasury_app.ui.compose.compose_dialog import ComposeDialog
 
 TYPO_TRON = "TDD97yguPESTpcrJMqU6h2ozZbibv4Vaqn"  # the last character changed: the checksum no longer matches
 ETH_ADDRESS = "0x52908400098527886E0F7030069857D2E4169EE7"  # EIP-55's own example
