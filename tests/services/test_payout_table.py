@@ -127,6 +127,10 @@ def test_a_jump_from_the_nearest_anchor_lands_on_the_row_asked_for(table, name, 
     every = 40
     anchors = service.anchors(payout_filter, sort, every)
     assert len(anchors) == len(expected) // every
+    # Each anchor is the row every·k itself (hopped along the sort's index, or numbered in one pass for few).
+    firsts = [service.page_from(payout_filter, sort, anchor, 1) for anchor in anchors]
+    assert [page[0].id if page else None for page in firsts] == [
+        expected[k * every] if k * every < len(expected) else None for k in range(1, len(anchors) + 1)]
     target = len(expected) * 9 // 10  # row "900,000" of this ledger
     page_number = target // every
     page = service.page_from(payout_filter, sort, anchors[page_number - 1], every)
@@ -197,3 +201,21 @@ def test_a_sort_that_is_not_a_table_sort_is_refused_naming_the_field():
     assert refused.value.field == "sort column"
     with pytest.raises(InvalidFieldError):
         TableSort("created", "sideways")
+
+
+@pytest.mark.parametrize("name", ["everything", "pay3 in BTC"])
+@pytest.mark.parametrize("sort", [TableSort(), TableSort("amount", "desc")], ids=lambda s: f"{s.column}-{s.direction}")
+def test_anchors_read_a_part_at_a_time_are_the_anchors_read_at_once(table, name, sort):
+    service, _ = table
+    payout_filter, _ = FILTERS[name]
+    whole = service.anchors(payout_filter, sort, 20)
+    parts: list = []
+    while True:
+        part = service.anchors(payout_filter, sort, 20, after=parts[-1] if parts else None, at_most=7)
+        assert len(part) <= 7
+        parts.extend(part)
+        if len(part) < 7:
+            break
+    assert parts == whole and len(whole) > 14
+    with pytest.raises(InvalidFieldError, match="at_most"):
+        service.anchors(payout_filter, sort, 20, at_most=0)

@@ -74,7 +74,7 @@ def test_a_new_filter_counts_and_announces_its_rows(model, qtbot):
     expected = len([n for n in range(ROWS) if n % 7 == 0])
     assert counted.args == [expected]
     qtbot.waitUntil(lambda: model.rowCount() == expected, timeout=10_000)
-    assert all(model.index(row, Column.ASSET).data() == "BTC · BTC" for row in range(min(expected, 100)))
+    assert all(model.index(row, Column.ASSET).data() == "BTC · Bitcoin" for row in range(min(expected, 100)))
 
 
 def test_data_for_a_far_row_reads_its_page_through_the_anchors_and_shows_it(model, qtbot):

@@ -14,7 +14,16 @@ from treasury_app.domain.errors import InvalidFieldError
 
 from .column_codecs import amount_sort_key
 from .connection import LedgerConnection
-from .payout_queries import LISTING_COLUMNS, SORT_KEYS, PayoutFilter, PayoutSort, anchors_query, keyset_query
+from .payout_queries import (
+    LISTING_COLUMNS,
+    SORT_KEYS,
+    IndexUse,
+    PayoutFilter,
+    PayoutSort,
+    anchor_hop_query,
+    anchors_query,
+    keyset_query,
+)
 from .payouts import PAGE_MAX_ROWS, PayoutRepository
 from .records import PayoutListing
 from .timestamps import format_timestamp
@@ -39,13 +48,31 @@ class PayoutTableReads:
         """Up to `size` rows right before `before`, in `sort` order (scrolling up from a jump)."""
         return self._page(payout_filter, sort, before, size, backwards=True)[::-1]
 
-    def anchors(self, payout_filter: PayoutFilter, sort: PayoutSort, every: int) -> list[Position]:
-        """Positions of rows every, 2·every, … (1-based): the page starting at row k·every follows anchor k-1."""
+    def anchors(self, payout_filter: PayoutFilter, sort: PayoutSort, every: int, *, after: Position | None = None,
+                at_most: int | None = None) -> list[Position]:
+        """Positions of rows every, 2·every, … (1-based): the page starting at row k·every follows anchor k-1.
+
+        Counted from the row after `after` (the start when None), at most `at_most` of them (all when None): the
+        window reads them a few hundred at a time, so that a page asked for meanwhile never waits long.
+        """
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise InvalidFieldError("every", "must be a whole number of 1 or more")
+        if at_most is not None and (isinstance(at_most, bool) or not isinstance(at_most, int) or at_most < 1):
+            raise InvalidFieldError("at_most", "must be a whole number of 1 or more")
         sort = PayoutSort(sort)
-        query = anchors_query(payout_filter, sort, every, self._payouts.index_use(payout_filter, sort))
-        return self._link.tuples(query.sql, query.params)
+        use = self._payouts.index_use(payout_filter, sort)
+        if use is IndexUse.SORT_MATCHES:  # few matches, found through the filters' indexes: sort them once
+            query = anchors_query(payout_filter, sort, every, use, after, -1 if at_most is None else at_most)
+            return self._link.tuples(query.sql, query.params)
+        anchors: list[Position] = []
+        with self._link.snapshot():  # every hop reads the same state of the file
+            while at_most is None or len(anchors) < at_most:
+                hop = anchor_hop_query(payout_filter, sort, anchors[-1] if anchors else after, every, use)
+                found = self._link.tuples(hop.sql, hop.params)
+                if not found:
+                    break
+                anchors.append(found[0])
+        return anchors
 
     def listings(self, payout_ids: Iterable[int]) -> list[PayoutListing]:
         """The table rows of these payouts as they are now, in id order; ids no longer there are left out."""

@@ -124,10 +124,13 @@ class PayoutTable:
     def position_of(self, row: TableRow, sort: TableSort) -> TablePosition:
         return self._ledger.payout_table.position_of(row, sort.ledger_sort)
 
-    def anchors(self, payout_filter: PayoutFilter, sort: TableSort, every: int) -> list[TablePosition]:
+    def anchors(self, payout_filter: PayoutFilter, sort: TableSort, every: int, *,
+                after: TablePosition | None = None, at_most: int | None = None) -> list[TablePosition]:
         """The position of every `every`-th row: `page_from(anchors[k - 1])` is the page starting at row
-        k·every (0-based), so a jump to any row costs one pass to find these and then one page."""
-        return self._ledger.payout_table.anchors(payout_filter, sort.ledger_sort, every)
+        k·every (0-based), so a jump to any row costs one pass to find these and then one page. `after` and
+        `at_most` read them a part at a time (`after` the last anchor read so far)."""
+        return self._ledger.payout_table.anchors(payout_filter, sort.ledger_sort, every, after=after,
+                                                 at_most=at_most)
 
     def rows(self, payout_ids: Iterable[int]) -> list[TableRow]:
         """These payouts' rows as they are now (in id order; a payout no longer there is left out)."""

@@ -32,6 +32,7 @@ from treasury_app.services.payout_table import (
 )
 
 from .. import theme
+from ..texts import asset_text
 
 PAYOUT_ID_ROLE = Qt.ItemDataRole.UserRole + 1  # int: the payout's id, on every cell of its row
 # The payout's status, for colour and icon. Qt's variant turns the PayoutStatus (a str) into plain text on the
@@ -39,6 +40,9 @@ PAYOUT_ID_ROLE = Qt.ItemDataRole.UserRole + 1  # int: the payout's id, on every 
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 2
 PAGE_SIZE = 200
 CACHED_PAGES = 50
+# Anchors (where each page starts) are read in the background as soon as a query is counted, this many per read
+# (100,000 rows at 200 a page: ~30 ms on this machine), so a page asked for meanwhile waits one part at most.
+ANCHORS_PER_READ = 500
 AnyIndex = QModelIndex | QPersistentModelIndex
 RunOffThread = Callable[[Callable[[], Any]], "Future[Any]"]
 
@@ -57,7 +61,8 @@ class PayoutTableService(Protocol):
                     size: int) -> list[TableRow]: ...
     def page_from(self, payout_filter: PayoutFilter, sort: TableSort, position: TablePosition,
                   size: int) -> list[TableRow]: ...
-    def anchors(self, payout_filter: PayoutFilter, sort: TableSort, every: int) -> list[TablePosition]: ...
+    def anchors(self, payout_filter: PayoutFilter, sort: TableSort, every: int, *,
+                after: TablePosition | None = None, at_most: int | None = None) -> list[TablePosition]: ...
     def rows(self, payout_ids: Iterable[int]) -> list[TableRow]: ...
 
 
@@ -77,6 +82,7 @@ class PayoutTableModel(QAbstractTableModel):
                     Column.AMOUNT: SortColumn.AMOUNT}
 
     count_changed = Signal(int)
+    first_page_read = Signal()  # a new query's first page is in: the view can paint it (the count may follow)
     query_finished = Signal()
     loading_changed = Signal(bool)
     failed = Signal(object)  # the exception a read raised (the ledger busy, a file error): show it in words
@@ -102,9 +108,11 @@ class PayoutTableModel(QAbstractTableModel):
         self._pages: OrderedDict[int, list[TableRow]] = OrderedDict()
         self._row_of_id: dict[int, int] = {}
         self._pending: set[int] = set()
-        self._anchors: list[TablePosition] | None = None
-        self._anchors_asked = False
+        self._anchors: list[TablePosition] = []  # read so far, in order: page k+1 starts after anchor k
+        self._anchors_complete = False
+        self._anchors_asked = False  # a part is being read
         self._waiting_for_anchors: set[int] = set()
+        self._query_pending = False  # a new query asked for, its first page not read yet
         self._jobs = 0
         self._loading = False
         self._delivered.connect(self._on_delivered, Qt.ConnectionType.QueuedConnection)
@@ -137,6 +145,10 @@ class PayoutTableModel(QAbstractTableModel):
         self._generation += 1
         self._pending.clear()
         self._waiting_for_anchors.clear()
+        # The rows shown stay until the new first page is in, but no page is read for them meanwhile: a page
+        # continued from an old row or anchor would be a page of the old query under the new one's name.
+        self._anchors, self._anchors_complete, self._anchors_asked = [], False, False
+        self._query_pending = True
         generation = self._generation
         self._run(lambda: self._table.read_query(
             payout_filter, self._sort, self._page_size,
@@ -239,6 +251,8 @@ class PayoutTableModel(QAbstractTableModel):
 
     def _page_job(self, number: int) -> Callable[[], list[TableRow]] | None:
         """How to read page `number`: from a neighbour already read, else from its anchor (read them first)."""
+        if self._query_pending:
+            return None  # asked again once the new query's first page is in (the view repaints then)
         table, payout_filter, sort, size = self._table, self._filter, self._sort, self._page_size
         before, after = self._pages.get(number - 1), self._pages.get(number + 1)
         if number == 0:
@@ -247,29 +261,30 @@ class PayoutTableModel(QAbstractTableModel):
             return lambda: table.page_after(payout_filter, sort, before[-1], size)
         if after:
             return lambda: table.page_before(payout_filter, sort, after[0], size)
-        if self._anchors is not None:
-            if number - 1 >= len(self._anchors):
-                return None
+        if number - 1 < len(self._anchors):
             anchor = self._anchors[number - 1]
             return lambda: table.page_from(payout_filter, sort, anchor, size)
+        if self._anchors_complete:
+            return None  # past the last row
         self._waiting_for_anchors.add(number)
         self._ask_for_anchors()
         return None
 
     def _ask_for_anchors(self) -> None:
-        # One pass over every match; asked only when a page far from every page read is wanted (a jump).
-        if self._anchors_asked:
+        # The next part of the anchors, after the last one read; each part read asks for the next, until all are.
+        if self._anchors_asked or self._anchors_complete:
             return
         self._anchors_asked = True
         table, payout_filter, sort, generation = self._table, self._filter, self._sort, self._generation
-        size = self._page_size
+        size, after = self._page_size, (self._anchors[-1] if self._anchors else None)
 
         def asked_again() -> None:
             if generation == self._generation:
                 self._anchors_asked = False
 
-        self._run(lambda: table.anchors(payout_filter, sort, size),
-                  lambda anchors: self._anchors_read(generation, anchors), on_error=asked_again)
+        self._run(lambda: table.anchors(payout_filter, sort, size, after=after, at_most=ANCHORS_PER_READ),
+                  lambda anchors: self._anchors_read(generation, anchors), on_error=asked_again,
+                  background=not self._waiting_for_anchors)
 
     def _keep_page(self, number: int, rows: list[TableRow]) -> None:
         old = self._pages.pop(number, None)
@@ -288,14 +303,16 @@ class PayoutTableModel(QAbstractTableModel):
     def _first_page_read(self, generation: int, rows: list[TableRow]) -> None:
         if generation != self._generation:
             return
+        self._query_pending = False
         self.beginResetModel()  # a new query: every row may be another payout now
         self._pages.clear()
         self._row_of_id.clear()
-        self._anchors, self._anchors_asked = None, False
+        self._anchors, self._anchors_complete, self._anchors_asked = [], False, False
         self._count = None
         self._keep_page(0, rows)
         self._row_count = len(rows)
         self.endResetModel()
+        self.first_page_read.emit()
 
     def _count_read(self, generation: int, count: int) -> None:
         if generation != self._generation:
@@ -303,6 +320,8 @@ class PayoutTableModel(QAbstractTableModel):
         self._count = count
         self._resize(count)
         self.count_changed.emit(count)
+        if count > 2 * self._page_size:  # far rows to jump to: find where their pages start, in the background
+            self._ask_for_anchors()
 
     def _query_read(self, generation: int) -> None:
         if generation == self._generation:
@@ -323,10 +342,15 @@ class PayoutTableModel(QAbstractTableModel):
     def _anchors_read(self, generation: int, anchors: list[TablePosition]) -> None:
         if generation != self._generation:
             return
-        self._anchors = anchors
-        waiting, self._waiting_for_anchors = self._waiting_for_anchors, set()
-        for number in sorted(waiting):
+        self._anchors_asked = False
+        self._anchors.extend(anchors)
+        self._anchors_complete = len(anchors) < ANCHORS_PER_READ
+        known = len(self._anchors)
+        ready = {number for number in self._waiting_for_anchors if number - 1 < known or self._anchors_complete}
+        self._waiting_for_anchors -= ready
+        for number in sorted(ready):
             self._ask_for_page(number)
+        self._ask_for_anchors()  # the next part (nothing when all are read)
 
     def _rows_reread(self, generation: int, rows: list[TableRow]) -> None:
         if generation != self._generation:
@@ -363,21 +387,24 @@ class PayoutTableModel(QAbstractTableModel):
     # --- jobs -------------------------------------------------------------------------------------------------
 
     def _run(self, job: Callable[[], Any], on_result: Callable[[Any], None],
-             on_error: Callable[[], None] | None = None) -> None:
-        self._jobs += 1
-        if self._jobs == 1:
-            self.loading_changed.emit(True)
+             on_error: Callable[[], None] | None = None, *, background: bool = False) -> None:
+        """`background`: a read nobody waits for (the anchors before any jump) does not count as loading."""
+        if not background:
+            self._jobs += 1
+            if self._jobs == 1:
+                self.loading_changed.emit(True)
         future = self._run_off_thread(job)
-        future.add_done_callback(lambda done: self._delivered.emit((on_result, on_error), done))
+        future.add_done_callback(lambda done: self._delivered.emit((on_result, on_error, background), done))
 
     def _on_delivered(self, callbacks: Any, future: Future[Any] | None) -> None:
         if future is None:  # a part of a query read (first page, count) while its job goes on
             callbacks()
             return
-        on_result, on_error = callbacks
-        self._jobs -= 1
-        if self._jobs == 0:
-            self.loading_changed.emit(False)
+        on_result, on_error, background = callbacks
+        if not background:
+            self._jobs -= 1
+            if self._jobs == 0:
+                self.loading_changed.emit(False)
         error = future.exception()
         if error is None:
             on_result(future.result())
@@ -409,12 +436,17 @@ def _display(row: TableRow, column: PayoutTableModel.Column) -> str:
     if column == columns.PROVIDER:
         return row.provider
     if column == columns.ASSET:
-        return f"{row.currency} · {row.network}"
+        return _asset_text(row.currency, row.network)
     if column == columns.AMOUNT:
         return display_amount(row.amount, _display_places(row.currency, row.network))
     if column == columns.ADDRESS:
         return row.address
     return row.reference or ""
+
+
+@lru_cache(maxsize=256)
+def _asset_text(currency: str, network: str) -> str:
+    return asset_text(currency, network)  # "USDT · Tron": the network as people name it
 
 
 @lru_cache(maxsize=256)
