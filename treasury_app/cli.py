@@ -15,7 +15,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,7 +24,9 @@ from treasury_app.app_paths import DATA_DIR_ENV, resolve_data_dir
 from treasury_app.commands import DATA_DIR_KEY, open_desk
 from treasury_app.commands.exit_codes import ExitCode
 from treasury_app.domain.errors import TreasuryError
-from treasury_app.services.desk import LedgerOverview
+
+if TYPE_CHECKING:
+    from treasury_app.services.desk import LedgerOverview
 
 EXIT_REFUSED = ExitCode.REFUSED
 # When this process began its work, as near as the module can tell: `--smoke` measures from here.

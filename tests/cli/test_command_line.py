@@ -94,6 +94,8 @@ def test_smoke_opens_the_window_paints_the_first_page_and_exits(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "main window painted its first page of payouts" in result.stdout
     assert " ms after start" in result.stdout
+    # Behind the painted window the providers open, on the embedded sandbox while none is set up.
+    assert "providers open: Cryptomus (sandbox), Pay3 (sandbox)" in result.stdout
 
 
 def test_demo_and_smoke_belong_to_the_window_not_to_a_command(tmp_path):

@@ -77,6 +77,10 @@ def test_a_server_error_at_send_leaves_the_payout_unknown_said_in_words_and_neve
         payout = shell.session.ledger.payouts.get(payout_id)
         assert payout.status is PayoutStatus.UNKNOWN
         assert "outcome not known yet" in said and "never sent twice" in said
+        # In a sentence; the server's own words (a JSON body) only as the details under it, cut short.
+        assert "Cryptomus gave no usable answer" in said and "code" not in said
+        details = dialog.outcome.details
+        assert details.isVisibleTo(dialog) and "HTTP 500" in details.text() and len(details.text()) < 200
         assert orders_at_sandbox(sandbox, payout.idempotency_key) == 0
         dialog.close()
 

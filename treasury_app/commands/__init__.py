@@ -7,10 +7,12 @@ needs from the root group (the data folder it resolved) is read here, so that no
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from treasury_app.services.desk import Desk
+if TYPE_CHECKING:  # loaded by the first command that opens the desk; the bare command (the window) never does
+    from treasury_app.services.desk import Desk
 
 # The key under which the root group leaves the resolved data folder in the click context.
 DATA_DIR_KEY = "data_dir"
@@ -21,4 +23,6 @@ def data_dir_of(ctx: click.Context) -> Path:
 
 
 def open_desk(ctx: click.Context) -> Desk:
+    from treasury_app.services.desk import Desk
+
     return Desk.open(data_dir_of(ctx))

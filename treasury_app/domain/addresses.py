@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import base58
 from bech32 import CHARSET as BECH32_CHARSET
 from bech32 import bech32_hrp_expand, bech32_polymod, convertbits
-from Crypto.Hash import keccak
 
 from .assets import AddressFormat, Network
 from .errors import InvalidFieldError
@@ -149,6 +148,8 @@ def _check_bitcoin_family(text: str, network: Network) -> None:
 
 def _eip55(hex40: str) -> str:
     """EIP-55: a hex letter is upper case where the keccak-256 of the lower-case hex has a nibble >= 8."""
+    from Crypto.Hash import keccak  # here, not at the top: it costs the window's start ~50 ms of imports
+
     lower = hex40.lower()
     digest = keccak.new(digest_bits=256, data=lower.encode("ascii")).hexdigest()
     return "".join(c.upper() if int(h, 16) >= 8 else c for c, h in zip(lower, digest))

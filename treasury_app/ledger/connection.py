@@ -19,12 +19,14 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from .errors import LedgerBusyError, LedgerFileError
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 # After SQLite's own busy handler has waited `busy_timeout`, try this many more times, pausing (with jitter, so
@@ -52,11 +54,18 @@ class LedgerConnection:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
-        # execute_plugins=False: whatever sqlite-utils plugins happen to be installed must not change our SQL.
-        # recursive_triggers=False keeps SQLite's default; our triggers (full-text sync) never recurse.
-        self.db = sqlite_utils.Database(conn, recursive_triggers=False, execute_plugins=False)
         self._depth = 0
         self._snapshot_depth = 0
+
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over this connection, made on first use: importing it costs the window's first paint
+        ~60 ms, and the hot paths (`tuples`) do without it."""
+        import sqlite_utils
+
+        # execute_plugins=False: whatever sqlite-utils plugins happen to be installed must not change our SQL.
+        # recursive_triggers=False keeps SQLite's default; our triggers (full-text sync) never recurse.
+        return sqlite_utils.Database(self.conn, recursive_triggers=False, execute_plugins=False)
 
     @classmethod
     def open(cls, path: Path, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> LedgerConnection:

@@ -14,6 +14,7 @@ import httpx
 
 from treasury_app.domain.errors import InvalidFieldError
 from treasury_app.domain.provider_capabilities import ProviderCapabilities
+from treasury_app.domain.provider_names import PROVIDER_TITLES
 
 from .cryptomus import CRYPTOMUS_CAPABILITIES, CryptomusProfile, CryptomusProvider
 from .http_transport import HttpSettings
@@ -54,10 +55,10 @@ class ProviderKind:
 PROVIDER_KINDS: dict[str, ProviderKind] = {
     kind.name: kind
     for kind in (
-        ProviderKind("cryptomus", "Cryptomus", "payout API key", "merchant", CryptomusProfile.from_settings,
-                     CryptomusProvider, CRYPTOMUS_CAPABILITIES),
-        ProviderKind("pay3", "Pay3", "API secret", "client_id", Pay3Profile.from_settings, Pay3Provider,
-                     pay3_capabilities(default_currencies())),
+        ProviderKind("cryptomus", PROVIDER_TITLES["cryptomus"], "payout API key", "merchant",
+                     CryptomusProfile.from_settings, CryptomusProvider, CRYPTOMUS_CAPABILITIES),
+        ProviderKind("pay3", PROVIDER_TITLES["pay3"], "API secret", "client_id",
+                     Pay3Profile.from_settings, Pay3Provider, pay3_capabilities(default_currencies())),
     )
 }
 

@@ -5,6 +5,9 @@ With no profile for a provider, and no `TREASURY_SANDBOX_URL` saying where a san
 the sandbox inside this process (`start_in_background`: the simulated providers serve on a thread of their
 own, as a remote server would; the app's own work stays on its one event loop). Everything the window shows
 of a provider says whether it is the sandbox.
+
+The window opens in two steps: a `DeskFront` (ledger, operators, worker: light) paints the first page, then
+`DeskSession.connect(front)` loads the providers' clients and starts the sandbox behind it.
 """
 
 from __future__ import annotations
@@ -15,14 +18,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from treasury_app.app_paths import ledger_path
 from treasury_app.ledger import Ledger, open_ledger
 from treasury_app.ledger.timestamps import utc_now
-from treasury_app.sandbox import RunningSandbox, SandboxConfig, start_in_background
+from treasury_app.sandbox.config import SandboxConfig
 from treasury_app.security.credentials import CredentialStore
 
 from .approvals import Approvals
+from .desk_front import DeskFront
 from .desk_worker import DeskWorker
 from .operator_accounts import OperatorAccounts
 from .payout_workflow import PayoutWorkflow
@@ -30,6 +34,9 @@ from .poller import Poller
 from .provider_directory import SANDBOX_ACCOUNTS, SANDBOX_URL_ENV, ProviderConnection, ProviderDirectory
 from .provider_health import ProviderHealth
 from .provider_profiles import ProviderProfiles
+
+if TYPE_CHECKING:
+    from treasury_app.sandbox import RunningSandbox
 
 Clock = Callable[[], datetime]
 # A provider minute in a quarter of one: a payout made in the embedded sandbox completes in 10 to 20 seconds,
@@ -50,39 +57,49 @@ class SandboxChoice:
 
 
 class DeskSession:
-    """Open with `await DeskSession.open(data_dir)`, close with `await session.aclose()`.
+    """Open with `await DeskSession.open(data_dir)` (or `connect` a `DeskFront` already open), close with
+    `await session.aclose()`, which closes the front too.
 
     Belongs to the thread (and event loop) that opened it; work on another thread opens its own ledger with
     `open_reader()`.
     """
 
-    def __init__(self, data_dir: Path, ledger: Ledger, directory: ProviderDirectory,
-                 sandbox: RunningSandbox | None, clock: Clock) -> None:
-        self.data_dir = data_dir
-        self.ledger = ledger
+    def __init__(self, front: DeskFront, directory: ProviderDirectory, sandbox: RunningSandbox | None) -> None:
+        self.front = front
         self.directory = directory
         self.sandbox = sandbox
-        self.clock = clock
+        clock = front.clock
         self.health = ProviderHealth([c.name for c in directory.connections], clock)
         # Every call of the workflow and the poller tells the health record whether the provider answered.
         providers = {name: self.health.watched(client) for name, client in directory.providers.items()}
         self.providers = providers
-        self.workflow = PayoutWorkflow(ledger, providers, clock)
-        self.approvals = Approvals(ledger, clock=clock)
-        self.accounts = OperatorAccounts(ledger, clock=clock)
-        self.poller = Poller(ledger, providers, self.workflow, clock=clock)
-        self.worker = DeskWorker(ledger.path, clock=clock)
+        self.workflow = PayoutWorkflow(front.ledger, providers, clock)
+        self.poller = Poller(front.ledger, providers, self.workflow, clock=clock)
         self._closed = False
 
     @classmethod
     async def open(cls, data_dir: Path, *, sandbox: SandboxChoice | None = None,
                    credentials: CredentialStore | None = None, clock: Clock = utc_now) -> DeskSession:
+        front = DeskFront.open(data_dir, clock=clock)
+        try:
+            return await cls.connect(front, sandbox=sandbox, credentials=credentials)
+        except BaseException:
+            await front.aclose()
+            raise
+
+    @classmethod
+    async def connect(cls, front: DeskFront, *, sandbox: SandboxChoice | None = None,
+                      credentials: CredentialStore | None = None) -> DeskSession:
+        """The providers (the embedded sandbox for those without a profile) over a front already open; the
+        front stays open if this fails."""
         choice = sandbox or SandboxChoice.from_environment()
-        ledger = open_ledger(ledger_path(data_dir), clock=clock)
+        ledger = front.ledger
         running: RunningSandbox | None = None
         try:
             url = choice.url
             if url is None and _needs_sandbox(ledger, credentials):
+                from treasury_app.sandbox import start_in_background  # aiohttp loads here, after the first paint
+
                 config = choice.config or SandboxConfig(port=0, speed=EMBEDDED_SANDBOX_SPEED)
                 running = await asyncio.to_thread(start_in_background, config)
                 url = running.base_url
@@ -90,12 +107,35 @@ class DeskSession:
             await directory.__aenter__()
         except BaseException:
             if running is not None:
-                running.stop()
-            ledger.close()
+                await asyncio.to_thread(running.stop)
             raise
         # Checkpoints of the write-ahead log must never run in a commit on the event loop's thread.
         ledger.checkpoint_in_background()
-        return cls(data_dir, ledger, directory, running, clock)
+        return cls(front, directory, running)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.front.data_dir
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.front.ledger
+
+    @property
+    def clock(self) -> Clock:
+        return self.front.clock
+
+    @property
+    def accounts(self) -> OperatorAccounts:
+        return self.front.accounts
+
+    @property
+    def approvals(self) -> Approvals:
+        return self.front.approvals
+
+    @property
+    def worker(self) -> DeskWorker:
+        return self.front.worker
 
     @property
     def connections(self) -> Sequence[ProviderConnection]:
@@ -110,17 +150,18 @@ class DeskSession:
         return open_ledger(self.ledger.path, clock=self.clock)
 
     async def aclose(self) -> None:
-        """Close everything the session opened; a second call does nothing."""
+        """Close everything the session opened, and its front; a second call does nothing."""
         if self._closed:
             return
         self._closed = True
         try:
-            await asyncio.to_thread(self.worker.close)
             await self.directory.aclose()
         finally:
-            if self.sandbox is not None:
-                await asyncio.to_thread(self.sandbox.stop)
-            self.ledger.close()
+            try:
+                if self.sandbox is not None:
+                    await asyncio.to_thread(self.sandbox.stop)
+            finally:
+                await self.front.aclose()
 
 
 def _needs_sandbox(ledger: Ledger, credentials: CredentialStore | None) -> bool:

@@ -51,7 +51,6 @@ from treasury_app.providers.interface import (
     PayoutProvider,
     ProviderPayoutState,
 )
-from treasury_app.providers.kinds import provider_kind
 from treasury_app.security.audit_chain import payout_subject
 
 from . import audit
@@ -156,7 +155,11 @@ class PayoutWorkflow:
     def capabilities(self, provider: str) -> ProviderCapabilities:
         """What the provider accepts for a payout's choices: its open client's, else its kind's defaults."""
         client = self._providers.get((provider or "").strip().lower())
-        return client.capabilities if client is not None else provider_kind(provider).capabilities
+        if client is not None:
+            return client.capabilities
+        from treasury_app.providers.kinds import provider_kind  # the clients' modules (httpx, jwt) load on use
+
+        return provider_kind(provider).capabilities
 
     def compose(self, acting: SignedIn, **fields: Any) -> PayoutRecord:
         """A new draft payout from what a person typed (validated by the domain), with a fresh idempotency key.

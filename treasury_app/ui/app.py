@@ -19,8 +19,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from treasury_app import __version__
-from treasury_app.services.demo_data import DEMO_OPERATORS, create_demo_folder, write_demo_desk
-from treasury_app.services.desk_session import DeskSession
+from treasury_app.services.desk_front import DeskFront
 
 from . import theme
 from .display_check import display_problem
@@ -69,6 +68,8 @@ async def run_desk(options: LaunchOptions) -> int:
     data_dir = options.data_dir
     while True:
         if demo:
+            from treasury_app.services.demo_data import create_demo_folder, write_demo_desk
+
             data_dir = create_demo_folder()
             await asyncio.to_thread(write_demo_desk, data_dir)
         outcome = await _one_session(data_dir, demo=demo, options=options)
@@ -79,22 +80,44 @@ async def run_desk(options: LaunchOptions) -> int:
 
 
 async def _one_session(data_dir: Path, *, demo: bool, options: LaunchOptions) -> ShellOutcome:
-    session = await DeskSession.open(data_dir)
+    """The window paints from the ledger first (`DeskFront`); the providers' clients and the embedded sandbox
+    load behind it (`DeskSession.connect`), while the person reads the sign-in screen."""
+    front = DeskFront.open(data_dir)
+    session = None
     try:
-        # What start-up made lives as long as the window: keep it out of the garbage collector's full passes,
-        # which otherwise stall the loop for tens of milliseconds (tests/benchmarks/polling.py --gc-freeze).
-        gc.collect()
-        gc.freeze()
-        shell = Shell(session, demo_operators=DEMO_OPERATORS if demo else (), demo=demo)
+        demo_operators = ()
+        if demo:
+            from treasury_app.services.demo_data import DEMO_OPERATORS
+
+            demo_operators = DEMO_OPERATORS
+        shell = Shell(front, demo_operators=demo_operators, demo=demo)
         if options.smoke:
             painted_after = await shell.smoke()
             since = time.perf_counter() - options.started_at if options.started_at else painted_after
             print(f"main window painted its first page of payouts {since * 1000:.0f} ms after start", flush=True)
+        else:
+            painted = shell.first_page_painted()
+            shell.show()
+            await painted
+        from treasury_app.services.desk_session import DeskSession
+
+        session = await DeskSession.connect(front)
+        shell.attach(session)
+        # What start-up made lives as long as the window: keep it out of the garbage collector's full passes,
+        # which otherwise stall the loop for tens of milliseconds (tests/benchmarks/polling.py --gc-freeze).
+        gc.collect()
+        gc.freeze()
+        if options.smoke:  # the providers opened too (the packaged build's check): done
+            opened = ", ".join(c.title + (" (sandbox)" if c.is_sandbox else "") for c in session.connections)
+            print(f"providers open: {opened}", flush=True)
             await shell.close()
             return ShellOutcome.CLOSED
         if demo:
             shell.start_live_demo()
         return await shell.run()
     finally:
-        await session.aclose()
+        if session is not None:
+            await session.aclose()
+        else:
+            await front.aclose()
 

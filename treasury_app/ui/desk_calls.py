@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from treasury_app.services.approval_queue import ApprovalQueue, approval_queue
 from treasury_app.services.compose_checks import ComposeFields, PayoutOption, offered_options
-from treasury_app.services.desk_session import DeskSession
 from treasury_app.services.desk_worker import WorkerDesk
 from treasury_app.services.operator_accounts import SignedIn
 from treasury_app.services.payout_actions import ActionState, payout_actions
@@ -21,6 +21,9 @@ from treasury_app.services.payout_views import PayoutDetail, payout_detail
 from .compose.compose_dialog import ComposeBackend, ProviderChoice
 from .compose.outcome import SendOutcome
 from .compose.review import Reviewed
+
+if TYPE_CHECKING:  # the session loads after the window's first paint
+    from treasury_app.services.desk_session import DeskSession
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@ the detail panel, and the status bar; screens before sign-in (first run, sign-in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -20,7 +21,6 @@ from PySide6.QtWidgets import (
 
 from treasury_app.domain.roles import Permission, may
 from treasury_app.services.operator_accounts import SignedIn
-from treasury_app.services.provider_directory import ProviderConnection
 
 from . import theme
 from .payouts.detail import DetailPanel
@@ -29,21 +29,26 @@ from .payouts.model import PayoutTableModel
 from .payouts.table import PayoutTableView
 from .status_bar import DeskStatusBar
 
+if TYPE_CHECKING:  # the directory (and the providers under it) load after the first paint
+    from treasury_app.services.provider_directory import ProviderConnection
+
 
 class DeskWindow(QMainWindow):
     """Emits `closing()` when the person closes it (the shell then shuts the desk down cleanly)."""
 
     closing = Signal()
 
-    def __init__(self, model: PayoutTableModel, connections: Sequence[ProviderConnection], *, title: str,
+    def __init__(self, model: PayoutTableModel, provider_titles: Mapping[str, str], *, title: str,
                  parent: QWidget | None = None) -> None:
+        """`provider_titles`: every provider the ledger may name, for the filter; which of them are connected
+        (and whether to the sandbox) comes later, in `show_connections`."""
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setObjectName("main-window")
         self.screens = QStackedWidget()
         self.setCentralWidget(self.screens)
 
-        self.filters = FilterBar([(c.name, c.title) for c in connections])
+        self.filters = FilterBar(list(provider_titles.items()))
         self.table = PayoutTableView(model)
         self.detail = DetailPanel()
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -80,9 +85,13 @@ class DeskWindow(QMainWindow):
         self.toolbar.addWidget(spacer)
         self.switch_operator = self._action("Switch operator", "users", None, "Sign in as another operator")
         self.sign_out = self._action("Sign out", "log-out", None, "Sign out and show the sign-in screen")
-        self.status = DeskStatusBar(connections)
+        self.status = DeskStatusBar()
         self.setStatusBar(self.status)
         self.show_signed_in(None)
+
+    def show_connections(self, connections: Sequence[ProviderConnection]) -> None:
+        """The providers as connected (profile or sandbox), once the desk's session has opened them."""
+        self.status.show_connections(connections)
 
     def show_screen(self, screen: QWidget) -> None:
         """Show a screen before sign-in (first run, sign-in) in place of the desk; no toolbar meanwhile."""

@@ -9,28 +9,32 @@ import asyncio
 import logging
 import time
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from treasury_app.services.demo_data import DemoOperator, send_live_demo_payouts
-from treasury_app.services.desk_session import DeskSession
+from treasury_app.services.desk_front import DeskFront
 from treasury_app.services.operator_accounts import OperatorSummary, SignedIn
 from treasury_app.services.payout_actions import PayoutAction
 from treasury_app.services.payout_table import PayoutFilter, PayoutTable
-from treasury_app.services.poller import PayoutChange, RefreshReport
-from treasury_app.services.provider_health import ProviderStatus
 
-from .approvals.queue_dialog import ApprovalsDialog
-from .compose.compose_dialog import ComposeDialog
-from .desk_calls import DeskCalls, ShownPayout, shown_payout_job
 from .first_run import FirstRunScreen
 from .main_window import DeskWindow
 from .operations import Changed, Failure, Operations
 from .payouts.model import PayoutTableModel
-from .payouts.send_dialog import SendDialog
 from .sign_in import SignInScreen
+
+# The session (providers, sandbox, poller) loads after the first paint, and each dialog (with the calls behind
+# it) when first wanted: the window's start waits for nothing it does not show (tests/benchmarks/window.py).
+if TYPE_CHECKING:
+    from treasury_app.services.demo_data import DemoOperator
+    from treasury_app.services.desk_session import DeskSession
+    from treasury_app.services.poller import PayoutChange, RefreshReport
+    from treasury_app.services.provider_health import ProviderStatus
+
+    from .desk_calls import DeskCalls, ShownPayout
 
 log = logging.getLogger(__name__)
 # How long closing waits for a payout being sent to get its answer; after that the send is abandoned, the payout
@@ -44,12 +48,20 @@ class ShellOutcome(Enum):
 
 
 class Shell:
-    """`await shell.run()` until the window is closed (or the demo asked for); `await shell.close()` after."""
+    """`await shell.run()` until the window is closed (or the demo asked for); `await shell.close()` after.
 
-    def __init__(self, session: DeskSession, *, demo_operators: tuple[DemoOperator, ...] = (),
+    Made over a `DeskFront` (the window paints the ledger's first page from it) or a whole `DeskSession`; a
+    front gets its session with `attach(session)` once the providers are open. Until then nothing can be sent
+    and signing in waits for it.
+    """
+
+    def __init__(self, desk: DeskFront | DeskSession, *, demo_operators: tuple[DemoOperator, ...] = (),
                  demo: bool = False) -> None:
-        self.session = session
-        self.operations = Operations(session.worker.submit)
+        front: DeskFront = desk if isinstance(desk, DeskFront) else desk.front
+        self.front = front
+        self._session: DeskSession | None = None
+        self._signed_before_attach: SignedIn | None = None
+        self.operations = Operations(front.worker.submit)
         self.calls: DeskCalls | None = None
         self._demo = demo
         self.close_grace = CLOSE_GRACE_SECONDS
@@ -65,32 +77,83 @@ class Shell:
         self._unsubscribe = []
 
         # The table's reads run on the worker thread, on its own connection: a large filter never holds the loop.
-        table = session.worker.submit(lambda desk: PayoutTable(desk.ledger)).result()
-        self.model = PayoutTableModel(table, lambda job: session.worker.submit(lambda _desk: job()),
-                                      provider_titles={c.name: c.title for c in session.connections})
-        title = "Treasury Desk — demo (sandbox)" if demo else f"Treasury Desk — {session.data_dir}"
-        self.window = DeskWindow(self.model, session.connections, title=title)
+        worker = front.worker
+        table = worker.submit(lambda desk: PayoutTable(desk.ledger)).result()
+        self.model = PayoutTableModel(table, lambda job: worker.submit(lambda _desk: job()),
+                                      provider_titles=front.provider_titles)
+        title = "Treasury Desk — demo (sandbox)" if demo else f"Treasury Desk — {front.data_dir}"
+        self.window = DeskWindow(self.model, front.provider_titles, title=title)
         self.window.resize(*_first_size())
-        self.sign_in = SignInScreen(self.operations, desk_name=str(session.data_dir), sandbox=session.uses_sandbox,
+        self.sign_in = SignInScreen(self.operations, desk_name=str(front.data_dir), sandbox=demo,
                                     demo_operators=demo_operators)
         self.sign_in.signed_in.connect(self._signed_in)
         self._wire()
+        if not isinstance(desk, DeskFront):
+            self.attach(desk)
+
+    @property
+    def session(self) -> DeskSession:
+        if self._session is None:
+            raise RuntimeError("the desk's providers are not open yet: attach(session) first")
+        return self._session
+
+    @property
+    def attached(self) -> bool:
+        return self._session is not None
+
+    def attach(self, session: DeskSession) -> None:
+        """The providers are open: show them, follow the poller and the providers' health, and finish a
+        sign-in that came first."""
+        if session.front is not self.front:
+            raise ValueError("the session belongs to another desk")
+        self._session = session
+        self.window.show_connections(session.connections)
+        self.sign_in.show_sandbox(session.uses_sandbox)
+        # The poller and the health record call back on the loop's thread (the GUI thread under qasync); their
+        # news goes out as Qt signals through `operations`, gathered so that a round repaints each row once.
+        self._unsubscribe = [
+            session.poller.subscribe(self._payout_moved),
+            session.poller.subscribe_reports(self._round_done),
+            session.health.subscribe(self._provider_seen),
+        ]
+        signed, self._signed_before_attach = self._signed_before_attach, None
+        if signed is not None:
+            self._signed_in(signed)
 
     # --- life ---------------------------------------------------------------------------------------------------
 
     async def run(self) -> ShellOutcome:
-        self.show()
+        """Show the window, start the poller; until the window is closed. Attach the session first."""
+        if self._session is None:
+            self.show()
         self.start_poller()
         await self._finished.wait()
         return self._outcome
 
+    def first_page_painted(self) -> asyncio.Future[None]:
+        """Done once the first page of the next query read is in and painted (the count, for the scroll bar,
+        may still be under way), or once that read failed (the failure is shown in words). Listens from the
+        call on: call it before the query is asked for."""
+        painted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def done(*_failure: object) -> None:
+            self.model.first_page_read.disconnect(done)
+            self.model.failed.disconnect(done)
+            self.window.table.viewport().repaint()
+            if not painted.done():
+                painted.set_result(None)
+
+        self.model.first_page_read.connect(done)
+        self.model.failed.connect(done)
+        return painted
+
     def show(self) -> None:
         """The window with its first screen: first run on a desk without operators, else sign-in."""
         self.model.set_query(PayoutFilter())
-        if self.session.accounts.has_operators():
+        if self.front.accounts.has_operators():
             self.window.show_screen(self.sign_in)
         else:
-            first = FirstRunScreen(self.operations, data_dir=str(self.session.data_dir))
+            first = FirstRunScreen(self.operations, data_dir=str(self.front.data_dir))
             first.demo_chosen.connect(lambda: self._finish(ShellOutcome.START_DEMO))
             first.admin_created.connect(self._admin_created)
             self.window.show_screen(first)
@@ -103,6 +166,8 @@ class Shell:
 
     def start_live_demo(self) -> None:
         """A few payouts sent now to the embedded sandbox, to watch them complete."""
+        from treasury_app.services.demo_data import send_live_demo_payouts
+
         session = self.session
         self.operations.run("send the demo's live payouts",
                             lambda: send_live_demo_payouts(session.workflow, session.approvals, session.accounts),
@@ -111,19 +176,18 @@ class Shell:
     async def smoke(self) -> float:
         """Open the desk on the data folder and return the seconds until the table's first page is painted."""
         started = time.perf_counter()
-        painted = asyncio.Event()
-        self.model.query_finished.connect(painted.set)
+        painted = self.first_page_painted()  # listening from now on: the read may be quicker than the next line
         self.model.set_query(PayoutFilter())
         self.window.show_desk()
         self.window.show()
-        await painted.wait()
-        self.window.table.viewport().repaint()
+        await painted
         return time.perf_counter() - started
 
     async def close(self) -> None:
         """Stop the poller between two answers, let a send in flight get its answer, close every window."""
         self._stop_poller.set()
-        self.session.poller.wake()
+        if self._session is not None:
+            self._session.poller.wake()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         try:
@@ -148,7 +212,7 @@ class Shell:
     # --- wiring -------------------------------------------------------------------------------------------------
 
     def _wire(self) -> None:
-        window, session = self.window, self.session
+        window = self.window
         window.closing.connect(lambda: self._finish(self._outcome))
         window.new_payout.triggered.connect(self._compose)
         window.refresh.triggered.connect(self._refresh)
@@ -162,13 +226,6 @@ class Shell:
         self.operations.failed.connect(self._failed)
         self.operations.busy_changed.connect(self._busy)
         self.model.failed.connect(lambda error: self._failed(Failure("read the payouts", str(error), error, True)))
-        # The poller and the health record call back on the loop's thread (the GUI thread under qasync); their
-        # news goes out as Qt signals through `operations`, gathered so that a round repaints each row once.
-        self._unsubscribe = [
-            session.poller.subscribe(self._payout_moved),
-            session.poller.subscribe_reports(self._round_done),
-            session.health.subscribe(self._provider_seen),
-        ]
 
     def _payout_moved(self, change: PayoutChange) -> None:
         if not self._changed_ids:
@@ -218,6 +275,12 @@ class Shell:
         self.window.status.showMessage(f"Admin {summary.name} created. Sign in to set up the desk.", 8000)
 
     def _signed_in(self, signed: SignedIn) -> None:
+        if self._session is None:  # the password was quicker than the providers: finish when they are open
+            self._signed_before_attach = signed
+            self.window.status.poller.setText(f"{signed.name} signed in; connecting to the providers…")
+            return
+        from .desk_calls import DeskCalls
+
         self.calls = DeskCalls(self.session, signed)
         self.window.show_signed_in(signed)
         self.window.show_desk()
@@ -249,7 +312,8 @@ class Shell:
     # --- the desk ---------------------------------------------------------------------------------------------
 
     def _refresh(self) -> None:
-        self.session.poller.wake()
+        if self._session is not None:
+            self._session.poller.wake()
         self.model.set_query(self.model.payout_filter)
 
     def _show_payout(self, payout_id: int) -> None:
@@ -261,6 +325,8 @@ class Shell:
         self._wanted = payout_id
         acting = self.calls.acting if self.calls is not None else None
         number = self._detail_reads
+        from .desk_calls import shown_payout_job
+
         self.operations.run_in_worker(f"show payout {payout_id}", shown_payout_job(payout_id, acting),
                                       on_done=lambda shown: self._payout_read(number, shown))
 
@@ -269,9 +335,11 @@ class Shell:
             return  # another payout was chosen, or this one changed, since this read was asked for
         self._shown = shown
         provider = shown.detail.payout.provider
-        connection = next((c for c in self.session.connections if c.name == provider), None)
+        connections = self._session.connections if self._session is not None else ()
+        connection = next((c for c in connections if c.name == provider), None)
         self.window.detail.show_payout(shown.detail, shown.actions,
-                                       provider_title=connection.title if connection else provider,
+                                       provider_title=connection.title if connection else
+                                       self.front.provider_titles.get(provider, provider),
                                        is_sandbox=bool(connection and connection.is_sandbox))
 
     def _act(self, action: PayoutAction, payout_id: int) -> None:
@@ -284,6 +352,8 @@ class Shell:
             reviewed = calls.reviewed(payout_id)
             shown = self._shown if self._shown and self._shown.detail.payout.id == payout_id else None
             approvers = shown.detail.approved_by if shown else ()
+            from .payouts.send_dialog import SendDialog
+
             dialog = SendDialog(self.operations, reviewed, lambda: calls.send(payout_id),
                                 approved_by=", ".join(approvers) or None, parent=self.window)
             self._keep(dialog)
@@ -298,6 +368,8 @@ class Shell:
     def _compose(self) -> None:
         if self.calls is None:
             return
+        from .compose.compose_dialog import ComposeDialog
+
         dialog = ComposeDialog(self.operations, self.calls.compose_backend(), parent=self.window)
         dialog.payout_changed.connect(self._select_when_shown)
         self._keep(dialog)
@@ -307,6 +379,8 @@ class Shell:
         calls = self.calls
         if calls is None:
             return
+        from .approvals.queue_dialog import ApprovalsDialog
+
         dialog = ApprovalsDialog(self.operations, calls.acting, load_queue=calls.approval_queue,
                                  actions_of=calls.actions_of, title_of=calls.title_of, parent=self.window)
         if payout_id is not None:

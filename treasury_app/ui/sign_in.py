@@ -4,11 +4,11 @@ and in demo mode the demo operators with their passwords, a click away."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from treasury_app.services.demo_data import DemoOperator
 from treasury_app.services.desk_worker import WorkerDesk
 from treasury_app.services.operator_accounts import SignedIn
 
@@ -17,13 +17,16 @@ from .operations import Failure, Operations
 from .widgets import button, card, centred, field_error, heading, hint, primary_button, row, sandbox_badge, \
     show_field_error
 
+if TYPE_CHECKING:  # the demo's data module loads only for the demo
+    from treasury_app.services.demo_data import DemoOperator
+
 
 class SignInScreen(QWidget):
     """Emits `signed_in(SignedIn)` once the services accepted the password."""
 
     signed_in = Signal(object)
 
-    def __init__(self, operations: Operations, *, desk_name: str, sandbox: bool,
+    def __init__(self, operations: Operations, *, desk_name: str, sandbox: bool = False,
                  demo_operators: Sequence[DemoOperator] = (), parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._operations = operations
@@ -50,8 +53,10 @@ class SignInScreen(QWidget):
         column = QVBoxLayout()
         column.setSpacing(theme.GAP_LARGE)
         top = row(title, stretch_first=True)
-        if sandbox:
-            top.addWidget(sandbox_badge())
+        self.badge = sandbox_badge()
+        if not sandbox:
+            self.badge.hide()  # (never `show()` a widget without its parent yet: it would open as a window)
+        top.addWidget(self.badge)
         column.addLayout(top)
         column.addWidget(hint(f"Sign in to the desk at {desk_name}."))
         column.addWidget(card(form, self.error, row(self.submit)))
@@ -62,6 +67,10 @@ class SignInScreen(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(centred(content, 460))
         self.operator.setFocus()
+
+    def show_sandbox(self, sandbox: bool) -> None:
+        """Marked SANDBOX once the session knows that a provider runs on the sandbox."""
+        self.badge.setVisible(sandbox)
 
     def reset(self) -> None:
         """Ready for the next person: empty password, no error."""

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from treasury_app.services.operator_accounts import SignedIn
-from treasury_app.services.poller import RefreshReport
-from treasury_app.services.provider_directory import ProviderConnection
 from treasury_app.services.provider_health import ProviderStatus, Reachability
 
 from . import theme
 from .texts import local_time
 from .widgets import sandbox_badge
+
+if TYPE_CHECKING:  # the poller and the directory load after the first paint
+    from treasury_app.services.poller import RefreshReport
+    from treasury_app.services.provider_directory import ProviderConnection
 
 _DOTS = {
     Reachability.NOT_ASKED: ("#80868b", "#9aa0a6"),
@@ -26,23 +29,34 @@ _DOTS = {
 
 
 class DeskStatusBar(QStatusBar):
-    def __init__(self, connections: Sequence[ProviderConnection], parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizeGripEnabled(False)
         self.operator = QLabel("Not signed in")
         self.operator.setAccessibleName("Signed-in operator")
-        self.poller = QLabel("Poller starting…")
+        self.poller = QLabel("Connecting to the providers…")
         self.poller.setAccessibleName("Poller")
+        self._titles: dict[str, str] = {}
+        self._sandbox: dict[str, bool] = {}
+        self.providers: dict[str, QLabel] = {}
+        self.badge = sandbox_badge()
+        self.badge.setVisible(False)
+        self.addWidget(self.operator)
+        self.addWidget(self.badge)
+        self.addWidget(self.poller, 1)
+
+    def show_connections(self, connections: Sequence[ProviderConnection]) -> None:
+        """Each provider's reachability, and the SANDBOX badge when one of them is the sandbox."""
         self._titles = {c.name: c.title for c in connections}
         self._sandbox = {c.name: c.is_sandbox for c in connections}
-        self.providers: dict[str, QLabel] = {}
-        self.addWidget(self.operator)
-        if any(c.is_sandbox for c in connections):
-            names = ", ".join(c.title for c in connections if c.is_sandbox)
-            badge = sandbox_badge()
-            badge.setToolTip(f"{names}: the local sandbox. Nothing you do there moves real money.")
-            self.addWidget(badge)
-        self.addWidget(self.poller, 1)
+        names = ", ".join(c.title for c in connections if c.is_sandbox)
+        self.badge.setToolTip(f"{names}: the local sandbox. Nothing you do there moves real money.")
+        self.badge.setVisible(bool(names))
+        self.poller.setText("Poller starting…")
+        for label in self.providers.values():
+            self.removeWidget(label)
+            label.deleteLater()
+        self.providers = {}
         for connection in connections:
             label = QLabel()
             label.setAccessibleName(f"{connection.title} reachability")

@@ -1,0 +1,67 @@
+"""The window starts in two steps: it paints the ledger's first page from a `DeskFront` (ledger, operators,
+worker), then opens the providers and the sandbox behind it (`DeskSession.connect`). What the first step must
+not load, and a sign-in that is quicker than the providers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from ui_loop import ui_run, until
+from window_driver import click, type_into
+
+from treasury_app.services.desk_front import DeskFront
+from treasury_app.services.desk_session import DeskSession, SandboxChoice
+from treasury_app.ui.shell import Shell
+
+# What the first paint must do without: the providers' clients and their HTTP stack, the sandbox's server, the
+# keyring, the command groups' desk. Each was once on the way and cost the start tens of milliseconds.
+LOADED_AFTER_THE_FIRST_PAINT = ("aiohttp", "httpx", "jwt", "keyring", "sqlite_utils", "Crypto",
+                                "treasury_app.sandbox.server", "treasury_app.providers.kinds",
+                                "treasury_app.services.desk_session", "treasury_app.services.demo_data",
+                                "treasury_app.services.desk")
+
+
+def test_what_the_window_imports_before_its_first_paint_loads_no_provider_client_nor_the_sandbox():
+    probe = ("import sys, treasury_app.cli, treasury_app.ui.app, treasury_app.ui.shell; "
+             f"print(sorted(name for name in {LOADED_AFTER_THE_FIRST_PAINT!r} if name in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_sign_in_before_the_providers_are_open_finishes_once_they_are(loop, qtbot, demo_folder, sandbox):
+    front = DeskFront.open(demo_folder, clock=sandbox.clock)
+    shell = Shell(front)
+    qtbot.addWidget(shell.window)
+    session = None
+
+    async def story() -> None:
+        nonlocal session
+        painted = shell.first_page_painted()
+        shell.show()
+        await painted
+        assert shell.model.rowCount() > 0  # the ledger's payouts, with no provider open yet
+        assert not shell.attached and not shell.sign_in.badge.isVisibleTo(shell.sign_in)
+        type_into(qtbot, shell.sign_in.operator, "arno")
+        type_into(qtbot, shell.sign_in.password, "arno-demo-desk")
+        click(qtbot, shell.sign_in.submit)
+        await until(lambda: "arno signed in; connecting to the providers" in shell.window.status.poller.text(),
+                    what="the sign-in held until the providers are open")
+        assert shell.window.screens.currentWidget() is shell.sign_in and shell.calls is None
+
+        session = await DeskSession.connect(front, sandbox=SandboxChoice(url=sandbox.base_url))
+        shell.attach(session)
+        await until(lambda: shell.window.screens.currentWidget() is shell.window.desk, what="the desk")
+        assert shell.calls is not None and shell.calls.acting.name == "arno"
+        assert shell.sign_in.badge.isVisibleTo(shell.sign_in)  # the sandbox, now that the session knows
+        status = shell.window.status  # (a passing "Working…" message hides the bar's badge for a moment)
+        await until(lambda: status.badge.isVisibleTo(status), what="the status bar's SANDBOX badge")
+        assert status.badge.toolTip().startswith("Cryptomus, Pay3: the local sandbox")
+        assert set(shell.window.status.providers) == {"cryptomus", "pay3"}
+        await shell.close()
+
+    try:
+        ui_run(loop, story())
+    finally:
+        ui_run(loop, session.aclose() if session is not None else front.aclose())

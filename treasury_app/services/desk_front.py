@@ -1,0 +1,54 @@
+"""What the window needs before it connects to any provider: the ledger, the operators, the approvals and the
+worker thread. Light on purpose: the window paints its first page of payouts from it while the providers'
+clients (and the embedded sandbox) are still loading; `DeskSession.connect(front)` adds them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+
+from treasury_app.app_paths import ledger_path
+from treasury_app.domain.provider_names import PROVIDER_TITLES
+from treasury_app.ledger import Ledger, open_ledger
+from treasury_app.ledger.timestamps import utc_now
+
+from .approvals import Approvals
+from .desk_worker import DeskWorker
+from .operator_accounts import OperatorAccounts
+
+Clock = Callable[[], datetime]
+
+
+class DeskFront:
+    """Open with `DeskFront.open(data_dir)`; closed by the session made from it, or by `aclose()`."""
+
+    def __init__(self, data_dir: Path, ledger: Ledger, clock: Clock) -> None:
+        self.data_dir = data_dir
+        self.ledger = ledger
+        self.clock = clock
+        self.accounts = OperatorAccounts(ledger, clock=clock)
+        self.approvals = Approvals(ledger, clock=clock)
+        self.worker = DeskWorker(ledger.path, clock=clock)
+        self._closed = False
+
+    @classmethod
+    def open(cls, data_dir: Path, *, clock: Clock = utc_now) -> DeskFront:
+        return cls(data_dir, open_ledger(ledger_path(data_dir), clock=clock), clock)
+
+    @property
+    def provider_titles(self) -> Mapping[str, str]:
+        """The providers by title ("Pay3"), known before any client is opened."""
+        return PROVIDER_TITLES
+
+    async def aclose(self) -> None:
+        """The worker (after the jobs given to it), then the ledger; a second call does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await asyncio.to_thread(self.worker.close)
+        finally:
+            self.ledger.close()
