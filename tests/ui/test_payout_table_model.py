@@ -134,3 +134,11 @@ def test_pages_beyond_the_cache_are_let_go_and_read_again_when_wanted(model, qtb
     assert model.payout_id_at(0) is None and model.row_of_payout(ROWS) is None  # page 0 was let go
     model.index(0, 0).data()
     qtbot.waitUntil(lambda: model.payout_id_at(0) == ROWS, timeout=10_000)
+
+
+def test_a_stopped_model_asks_the_worker_nothing_more(model, qtbot):
+    # The anchors' parts follow each other from the count on; a closing window stops them (its worker closes).
+    model.stop_reading()
+    model.set_query(PayoutFilter(currency="BTC"))
+    qtbot.wait(200)
+    assert not model.is_loading and model.count == ROWS  # the last query's rows stay; nothing new was read

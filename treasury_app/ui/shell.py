@@ -203,6 +203,7 @@ class Shell:
             self._poller_task = None
         for dialog in self._dialogs:
             dialog.close()
+        self.model.stop_reading()  # the worker closes with the session: no read may be asked of it after
         self.window.hide()
 
     def _finish(self, outcome: ShellOutcome) -> None:

@@ -113,6 +113,7 @@ class PayoutTableModel(QAbstractTableModel):
         self._anchors_asked = False  # a part is being read
         self._waiting_for_anchors: set[int] = set()
         self._query_pending = False  # a new query asked for, its first page not read yet
+        self._stopped = False
         self._jobs = 0
         self._loading = False
         self._delivered.connect(self._on_delivered, Qt.ConnectionType.QueuedConnection)
@@ -163,6 +164,10 @@ class PayoutTableModel(QAbstractTableModel):
             return
         direction = SortDirection.ASC if order == Qt.SortOrder.AscendingOrder else SortDirection.DESC
         self.set_query(self._filter, TableSort(sort_column, direction))
+
+    def stop_reading(self) -> None:
+        """Ask nothing more of the worker (it is about to close): the anchors' parts stop following each other."""
+        self._stopped = True
 
     def refresh_payouts(self, payout_ids: Iterable[int]) -> None:
         """Re-read these payouts (those among the rows read so far) and repaint the rows they are on."""
@@ -389,6 +394,8 @@ class PayoutTableModel(QAbstractTableModel):
     def _run(self, job: Callable[[], Any], on_result: Callable[[Any], None],
              on_error: Callable[[], None] | None = None, *, background: bool = False) -> None:
         """`background`: a read nobody waits for (the anchors before any jump) does not count as loading."""
+        if self._stopped:
+            return
         if not background:
             self._jobs += 1
             if self._jobs == 1:
