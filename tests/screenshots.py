@@ -29,14 +29,14 @@ def main() -> int:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     os.environ.setdefault("TREASURY_INSECURE_TEST_HASHING", "1")  # demo passwords hashed in milliseconds
 
-    import qasync
     from PySide6.QtWidgets import QApplication
 
     from treasury_app.ui import theme
+    from treasury_app.ui.event_loop import DeskEventLoop
 
     app = QApplication.instance() or QApplication(["treasury-desk-screenshots"])
     theme.apply(app)
-    loop = qasync.QEventLoop(app)
+    loop = DeskEventLoop(app)
     asyncio.set_event_loop(loop)
     args.out.mkdir(parents=True, exist_ok=True)
     with loop:

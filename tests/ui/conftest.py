@@ -16,13 +16,13 @@ from pathlib import Path
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 import pytest  # noqa: E402
-import qasync  # noqa: E402
 from ui_desk import MovedClock, SandboxUnderTest, open_shell  # noqa: E402
 from ui_loop import ui_run  # noqa: E402
 
 from treasury_app.sandbox import SandboxConfig, start_in_background  # noqa: E402
 from treasury_app.sandbox.clock import SystemClock  # noqa: E402
 from treasury_app.services.demo_data import write_demo_desk  # noqa: E402
+from treasury_app.ui.event_loop import DeskEventLoop  # noqa: E402
 from treasury_app.ui.shell import Shell  # noqa: E402
 from treasury_app.security.passwords import TEST_HASHING_ENV  # noqa: E402
 
@@ -36,8 +36,8 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def loop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
-    """The app's own loop: asyncio driven by Qt's event loop (qasync), one per test."""
-    event_loop = qasync.QEventLoop(qapp)
+    """The app's own loop: asyncio driven by Qt's event loop (qasync's, as `DeskEventLoop`), one per test."""
+    event_loop = DeskEventLoop(qapp)
     asyncio.set_event_loop(event_loop)
     yield event_loop
     asyncio.set_event_loop(None)

@@ -43,7 +43,7 @@ def run_window(options: LaunchOptions) -> int:
     if problem is not None:
         print(problem, file=sys.stderr)
         return 1
-    import qasync  # only the window needs it; the command line starts faster without
+    from .event_loop import DeskEventLoop  # only the window needs qasync; the command line starts faster without
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName(APP_TITLE)
@@ -52,7 +52,7 @@ def run_window(options: LaunchOptions) -> int:
     app.setDesktopFileName("org.treasurydesk.TreasuryDesk")
     app.setWindowIcon(theme.icon("wallet", "#1a5fb4"))
     theme.apply(app)
-    loop = qasync.QEventLoop(app)
+    loop = DeskEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
         with loop:
@@ -79,6 +79,14 @@ async def run_desk(options: LaunchOptions) -> int:
         return 0
 
 
+def freeze_start_up() -> None:
+    """What start-up made (the open desk session) lives as long as the window: keep it out of the garbage
+    collector's full passes, which otherwise stall the loop for tens of milliseconds
+    (tests/benchmarks/polling.py --gc-freeze). Called once the session is open."""
+    gc.collect()
+    gc.freeze()
+
+
 async def _one_session(data_dir: Path, *, demo: bool, options: LaunchOptions) -> ShellOutcome:
     """The window paints from the ledger first (`DeskFront`); the providers' clients and the embedded sandbox
     load behind it (`DeskSession.connect`), while the person reads the sign-in screen."""
@@ -103,10 +111,7 @@ async def _one_session(data_dir: Path, *, demo: bool, options: LaunchOptions) ->
 
         session = await DeskSession.connect(front)
         shell.attach(session)
-        # What start-up made lives as long as the window: keep it out of the garbage collector's full passes,
-        # which otherwise stall the loop for tens of milliseconds (tests/benchmarks/polling.py --gc-freeze).
-        gc.collect()
-        gc.freeze()
+        freeze_start_up()
         if options.smoke:  # the providers opened too (the packaged build's check): done
             opened = ", ".join(c.title + (" (sandbox)" if c.is_sandbox else "") for c in session.connections)
             print(f"providers open: {opened}", flush=True)
