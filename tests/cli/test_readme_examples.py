@@ -114,10 +114,11 @@ def test_every_option_the_readme_s_synopses_name_exists_on_its_command():
     for line, text in synopses:
         words = text.split()[1:]
         command: click.Command = main
-        for word in words:  # down the groups as far as the words name subcommands
-            if not isinstance(command, click.Group) or word not in command.commands:
+        for word in words:  # down the groups as far as the words name subcommands (lazy ones too, as click does)
+            found = command.get_command(click.Context(command), word) if isinstance(command, click.Group) else None
+            if found is None:
                 break
-            command = command.commands[word]
+            command = found
         known = {name for param in [*command.params, *main.params] for name in (*param.opts, *param.secondary_opts)}
         known |= {"--help", "-h", "--version"}
         named = set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", text))
