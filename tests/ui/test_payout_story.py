@@ -18,8 +18,8 @@ from window_driver import (
     sign_out,
 )
 
+from treasury_app.domain.payout_actions import PayoutAction
 from treasury_app.domain.payout_lifecycle import PayoutStatus
-from treasury_app.services.payout_actions import PayoutAction
 from treasury_app.ui.approvals.queue_dialog import ApprovalsDialog
 from treasury_app.ui.compose.compose_dialog import ComposeDialog
 from treasury_app.ui.payouts.model import PAYOUT_ID_ROLE, STATUS_ROLE

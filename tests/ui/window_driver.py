@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from ui_loop import until
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
+from ui_loop import until
 
 from treasury_app.services.demo_data import DEMO_OPERATORS
 from treasury_app.ui.approvals.queue_dialog import ApprovalsDialog
@@ -95,7 +95,7 @@ async def approve_in_dialog(shell: Shell, qtbot, payout_id: int, password: str) 
 
 
 async def send_from_detail(shell: Shell, qtbot, payout_id: int) -> SendDialog:
-    from treasury_app.services.payout_actions import PayoutAction
+    from treasury_app.domain.payout_actions import PayoutAction
 
     await select(shell, payout_id)
     execute = shell.window.detail.buttons[PayoutAction.EXECUTE]

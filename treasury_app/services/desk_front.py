@@ -9,15 +9,18 @@ import asyncio
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from treasury_app.app_paths import ledger_path
 from treasury_app.domain.provider_names import PROVIDER_TITLES
 from treasury_app.ledger import Ledger, open_ledger
 from treasury_app.ledger.timestamps import utc_now
 
-from .approvals import Approvals
-from .desk_worker import DeskWorker
-from .operator_accounts import OperatorAccounts
+from .desk_worker import DeskWorker, WorkerDesk
+
+if TYPE_CHECKING:
+    from .approvals import Approvals
+    from .operator_accounts import OperatorAccounts
 
 Clock = Callable[[], datetime]
 
@@ -29,14 +32,23 @@ class DeskFront:
         self.data_dir = data_dir
         self.ledger = ledger
         self.clock = clock
-        self.accounts = OperatorAccounts(ledger, clock=clock)
-        self.approvals = Approvals(ledger, clock=clock)
+        # The loop thread's services over its ledger, made on first use as on the worker thread: the first page
+        # of payouts needs only the ledger.
+        self._services = WorkerDesk(ledger, clock=clock)
         self.worker = DeskWorker(ledger.path, clock=clock)
         self._closed = False
 
     @classmethod
     def open(cls, data_dir: Path, *, clock: Clock = utc_now) -> DeskFront:
         return cls(data_dir, open_ledger(ledger_path(data_dir), clock=clock), clock)
+
+    @property
+    def accounts(self) -> OperatorAccounts:
+        return self._services.accounts
+
+    @property
+    def approvals(self) -> Approvals:
+        return self._services.approvals
 
     @property
     def provider_titles(self) -> Mapping[str, str]:

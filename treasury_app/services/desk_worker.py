@@ -10,28 +10,42 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from treasury_app.ledger import Ledger, open_ledger
 from treasury_app.ledger.timestamps import utc_now
 
-from .approvals import Approvals
-from .operator_accounts import OperatorAccounts
+if TYPE_CHECKING:  # built on first use: the window's first page needs only the ledger
+    from .approvals import Approvals
+    from .operator_accounts import OperatorAccounts
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 
 
-@dataclass(frozen=True)
 class WorkerDesk:
-    """The services a job may use, on the worker thread's own ledger connection."""
+    """The services a job may use, on the worker thread's own ledger connection. The operator accounts and the
+    approvals are made when a job first asks for them: the table's reads, the first jobs of every start, need
+    only the ledger (and the window's first paint waits for them)."""
 
-    ledger: Ledger
-    accounts: OperatorAccounts
-    approvals: Approvals
+    def __init__(self, ledger: Ledger, *, clock: Clock = utc_now) -> None:
+        self.ledger = ledger
+        self._clock = clock
+
+    @cached_property
+    def accounts(self) -> OperatorAccounts:
+        from .operator_accounts import OperatorAccounts
+
+        return OperatorAccounts(self.ledger, clock=self._clock)
+
+    @cached_property
+    def approvals(self) -> Approvals:
+        from .approvals import Approvals
+
+        return Approvals(self.ledger, clock=self._clock)
 
 
 class DeskWorker:
@@ -60,7 +74,6 @@ class DeskWorker:
     def _desk(self) -> WorkerDesk:
         desk = getattr(self._local, "desk", None)
         if desk is None:
-            ledger = open_ledger(self._path, clock=self._clock)
-            desk = WorkerDesk(ledger, OperatorAccounts(ledger, clock=self._clock), Approvals(ledger, clock=self._clock))
+            desk = WorkerDesk(open_ledger(self._path, clock=self._clock), clock=self._clock)
             self._local.desk = desk
         return desk

@@ -5,11 +5,9 @@ is the services' (the same checks `approve`, `execute` and `estimate` make when 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-
 from treasury_app.domain.approval_binding import same_operator
 from treasury_app.domain.errors import TreasuryError
+from treasury_app.domain.payout_actions import ActionState, PayoutAction
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.domain.roles import ROLE_FOR, Permission, may
 from treasury_app.ledger import Ledger, PayoutRecord
@@ -18,26 +16,8 @@ from .approvals import ApprovalRequiredError, Approvals, NotExecutableError
 from .operator_accounts import SignedIn
 from .payout_workflow import ESTIMABLE
 
-
 # allowed, why not, and whether that "why" says more than the status does
 Verdict = tuple[bool, str, bool]
-
-
-class PayoutAction(StrEnum):
-    REQUEST_APPROVAL = "request_approval"
-    APPROVE = "approve"
-    REJECT = "reject"
-    EXECUTE = "execute"
-    ESTIMATE = "estimate"
-
-
-@dataclass(frozen=True)
-class ActionState:
-    action: PayoutAction
-    allowed: bool
-    reason: str  # why not (empty when allowed)
-    # False when the payout's status alone rules it out (nothing to explain beyond the status itself).
-    relevant: bool = True
 
 
 def payout_actions(ledger: Ledger, approvals: Approvals, payout: PayoutRecord | int,

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -26,24 +25,10 @@ from treasury_app.providers.errors import (
 )
 from treasury_app.providers.interface import Balance, Estimate, PayoutOption, PayoutProvider, ProviderPayoutState
 
+from .provider_status import ProviderStatus, Reachability
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-
-class Reachability(StrEnum):
-    NOT_ASKED = "not asked yet"
-    ANSWERING = "answering"
-    BUSY = "busy (asked to wait)"
-    UNREACHABLE = "not answering"
-
-
-@dataclass(frozen=True)
-class ProviderStatus:
-    name: str
-    reachability: Reachability = Reachability.NOT_ASKED
-    last_asked_at: datetime | None = None
-    last_answer_at: datetime | None = None
-    problem: str | None = None  # why the last call got no usable answer
 
 
 Listener = Callable[[ProviderStatus], None]

@@ -11,11 +11,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from treasury_app.domain.payout_actions import ActionState
 from treasury_app.services.approval_queue import ApprovalQueue, approval_queue
 from treasury_app.services.compose_checks import ComposeFields, PayoutOption, offered_options
 from treasury_app.services.desk_worker import WorkerDesk
 from treasury_app.services.operator_accounts import SignedIn
-from treasury_app.services.payout_actions import ActionState, payout_actions
+from treasury_app.services.payout_actions import payout_actions
 from treasury_app.services.payout_views import PayoutDetail, payout_detail
 
 from .compose.compose_dialog import ComposeBackend, ProviderChoice

@@ -3,15 +3,19 @@ creating its first operator, an admin."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLineEdit, QVBoxLayout, QWidget
 
 from treasury_app.services.desk_worker import WorkerDesk
-from treasury_app.services.operator_accounts import OperatorSummary
 
 from . import theme
 from .operations import Failure, Operations
 from .widgets import button, card, centred, field_error, heading, hint, primary_button, row, show_field_error
+
+if TYPE_CHECKING:  # the operator accounts (and the password hashing under them) load when first used
+    from treasury_app.services.operator_accounts import OperatorSummary
 
 
 class FirstRunScreen(QWidget):

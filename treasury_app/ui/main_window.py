@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
 )
 
 from treasury_app.domain.roles import Permission, may
-from treasury_app.services.operator_accounts import SignedIn
 
 from . import theme
 from .payouts.detail import DetailPanel
@@ -30,6 +29,7 @@ from .payouts.table import PayoutTableView
 from .status_bar import DeskStatusBar
 
 if TYPE_CHECKING:  # the directory (and the providers under it) load after the first paint
+    from treasury_app.services.operator_accounts import SignedIn
     from treasury_app.services.provider_directory import ProviderConnection
 
 

@@ -15,9 +15,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from treasury_app.domain.payout_actions import PayoutAction
 from treasury_app.services.desk_front import DeskFront
-from treasury_app.services.operator_accounts import OperatorSummary, SignedIn
-from treasury_app.services.payout_actions import PayoutAction
 from treasury_app.services.payout_table import PayoutFilter, PayoutTable
 
 from .first_run import FirstRunScreen
@@ -31,8 +30,9 @@ from .sign_in import SignInScreen
 if TYPE_CHECKING:
     from treasury_app.services.demo_data import DemoOperator
     from treasury_app.services.desk_session import DeskSession
+    from treasury_app.services.operator_accounts import OperatorSummary, SignedIn
     from treasury_app.services.poller import PayoutChange, RefreshReport
-    from treasury_app.services.provider_health import ProviderStatus
+    from treasury_app.services.provider_status import ProviderStatus
 
     from .desk_calls import DeskCalls, ShownPayout
 

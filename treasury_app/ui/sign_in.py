@@ -10,15 +10,25 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from treasury_app.services.desk_worker import WorkerDesk
-from treasury_app.services.operator_accounts import SignedIn
 
 from . import theme
 from .operations import Failure, Operations
-from .widgets import button, card, centred, field_error, heading, hint, primary_button, row, sandbox_badge, \
-    show_field_error
+from .widgets import (
+    button,
+    card,
+    centred,
+    field_error,
+    heading,
+    hint,
+    primary_button,
+    row,
+    sandbox_badge,
+    show_field_error,
+)
 
 if TYPE_CHECKING:  # the demo's data module loads only for the demo
     from treasury_app.services.demo_data import DemoOperator
+    from treasury_app.services.operator_accounts import SignedIn
 
 
 class SignInScreen(QWidget):

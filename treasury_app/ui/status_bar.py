@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from treasury_app.services.operator_accounts import SignedIn
-from treasury_app.services.provider_health import ProviderStatus, Reachability
+from treasury_app.services.provider_status import ProviderStatus, Reachability
 
 from . import theme
 from .texts import local_time
 from .widgets import sandbox_badge
 
 if TYPE_CHECKING:  # the poller and the directory load after the first paint
+    from treasury_app.services.operator_accounts import SignedIn
     from treasury_app.services.poller import RefreshReport
     from treasury_app.services.provider_directory import ProviderConnection
 

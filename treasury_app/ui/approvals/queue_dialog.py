@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from treasury_app.domain.payout_actions import ActionState, PayoutAction
 from treasury_app.services.approval_queue import ApprovalQueue, WaitingPayout
 from treasury_app.services.desk_worker import WorkerDesk
 from treasury_app.services.operator_accounts import SignedIn
-from treasury_app.services.payout_actions import ActionState, PayoutAction
 
 from .. import theme
 from ..operations import Changed, Failure, Operations

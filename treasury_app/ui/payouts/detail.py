@@ -16,16 +16,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QScrollArea,
-    QTabWidget,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from treasury_app.services.audit import detail_for_people
-from treasury_app.services.payout_actions import ActionState, PayoutAction
-from treasury_app.services.payout_views import PayoutDetail
+from treasury_app.domain.payout_actions import ActionState, PayoutAction
 
 from .. import theme
 from ..texts import (
@@ -40,8 +38,10 @@ from ..texts import (
 )
 from ..widgets import button, heading, hint, row, sandbox_badge
 
+# The payout's views (and the audit chain behind them) load with the first payout shown, not before the window's
+# first paint (tests/ui/test_window_start.py).
 if TYPE_CHECKING:
-    from treasury_app.services.payout_views import AuditRow
+    from treasury_app.services.payout_views import AuditRow, PayoutDetail
 
 ACTION_LABELS = {
     PayoutAction.REQUEST_APPROVAL: ("Send for approval", "user-check"),
@@ -280,6 +280,8 @@ def _fill(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
 
 
 def _detail_summary(row: AuditRow) -> str:
+    from treasury_app.services.audit import detail_for_people
+
     return ", ".join(f"{words(str(k))}: {v}" for k, v in detail_for_people(row).items())
 
 
