@@ -4,8 +4,9 @@
     python3 packaging/bootstrap.py test [pytest arguments…]
 
 It makes a virtual environment in `.venv` beside the project (re-installing only when pyproject.toml
-changed), compiles the package to bytecode (as an installed wheel has it), installs the operating-system packages the tests need where it can (Debian/Ubuntu, as root or with
-passwordless sudo; otherwise it prints the command to run), then runs the app or pytest. Only the standard
+changed), compiles the package to bytecode (as an installed wheel has it), installs the operating-system
+packages the tests need where it can (Debian/Ubuntu, as root or with passwordless sudo; otherwise it prints
+the command to run), then runs the app or pytest. Only the standard
 library is used here, so it works before anything is installed.
 """
 
