@@ -9,6 +9,7 @@ only when the caller says so. The command line and the window both call `write_r
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
@@ -27,7 +28,7 @@ from treasury_app.domain.money import format_amount
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.domain.roles import Permission
 from treasury_app.domain.spreadsheet_cells import neutralised
-from treasury_app.ledger import Ledger, PayoutFilter
+from treasury_app.ledger import Ledger, PayoutFilter, open_ledger
 from treasury_app.ledger.report_queries import (
     DELIMITERS,
     EXACT,
@@ -158,6 +159,22 @@ def write_report(ledger: Ledger, request: ReportRequest, target: Path | BinaryIO
     finally:
         if not renamed:
             temporary.unlink(missing_ok=True)
+
+
+async def write_report_in_background(ledger_file: Path, request: ReportRequest, target: Path, *,
+                                     acting: SignedIn, replace: bool = False, progress: Progress | None = None,
+                                     cancelled: Callable[[], bool] | None = None,
+                                     clock: Callable[[], datetime] = utc_now) -> ReportWritten:
+    """`write_report` on a thread of its own, over its own connection to the ledger, so that the window's loop
+    (and the desk's worker, which reads the table's pages) stay free however long the export takes.
+    `progress` and `cancelled` are called on that thread."""
+
+    def export() -> ReportWritten:
+        with open_ledger(ledger_file, clock=clock) as ledger:
+            return write_report(ledger, request, target, acting=acting, replace=replace, progress=progress,
+                                cancelled=cancelled, clock=clock)
+
+    return await asyncio.to_thread(export)
 
 
 def _write(ledger: Ledger, request: ReportRequest, heading: Sequence[str], sink: _HashingSink,
