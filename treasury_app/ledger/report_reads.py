@@ -32,7 +32,6 @@ class SummaryGroup:
 class ReportReads:
     def __init__(self, link: LedgerConnection) -> None:
         self._link = link
-        self._prepared = False
 
     def count(self, payout_filter: PayoutFilter) -> int:
         query = payout_report_count_query(payout_filter)
@@ -58,10 +57,9 @@ class ReportReads:
                 for currency, provider, status, count, amount, *rest in self._link.tuples(query.sql, query.params)]
 
     def _prepare(self) -> None:
-        if not self._prepared:
-            with typed_errors(self._link.path):
-                prepare_for_reports(self._link.conn)
-            self._prepared = True
+        # Every time: made inside a snapshot, the temporary table goes with the snapshot's rollback.
+        with typed_errors(self._link.path):
+            prepare_for_reports(self._link.conn)
 
 
 def _decimal(text: str | None) -> Decimal | None:
