@@ -33,9 +33,11 @@ def _padded(column: str) -> str:
 
     The asset's `point_zeros` ('.000000') is read from just past what the amount already has of it: `ltrim`
     leaves an amount's '.fraction' (nothing for a whole amount; the ledger's amounts are digits and one point).
-    Three string functions a cell: the padding was a third of the report's time with twice as many. An asset
+    Three string functions a cell, and none for NULL (the actual fee and amount until a payout is final, the
+    estimates of an imported one): the padding was a third of the report's time with twice as many. An asset
     the catalogue does not know (no `a` row) pads with nothing."""
-    return f"{column} || ifnull(substr(a.point_zeros, 1 + length(ltrim({column}, '0123456789'))), '')"
+    return (f"CASE WHEN {column} IS NOT NULL "
+            f"THEN {column} || ifnull(substr(a.point_zeros, 1 + length(ltrim({column}, '0123456789'))), '') END")
 
 
 def _neutralised(column: str) -> str:
