@@ -91,8 +91,8 @@ def test_clicking_the_amount_header_sorts_in_the_ledger_both_ways(shell, loop, q
 
 
 def test_every_asset_the_app_knows_fits_the_asset_column_uncut(shell, loop, qtbot):
-    """Longer ones ("BTC · Bitcoin testnet", "USDT · BNB Smart Chain") once lost their ends; and every cell the demo's first page
-    shows fits its column, as the font at hand measures it."""
+    """The longer ones ("BTC · Bitcoin testnet", "USDT · BNB Smart Chain") once lost their ends; and every cell
+    of the demo's first page fits its column, as the font at hand measures it."""
     from treasury_app.domain.assets import ASSETS
     from treasury_app.ui.texts import asset_text
 
