@@ -45,6 +45,7 @@ LAZY_COMMANDS = {
     "payout": "treasury_app.commands.payout_commands:payout_group",
     "provider": "treasury_app.commands.provider_commands:provider_group",
     "refresh": "treasury_app.commands.refresh_commands:refresh_command",
+    "export": "treasury_app.commands.export_commands:export_group",
 }
 
 

@@ -79,7 +79,8 @@ class ReadmeTerminal:
 
 
 @pytest.fixture
-def terminal(tmp_path: Any) -> Iterator[ReadmeTerminal]:
+def terminal(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[ReadmeTerminal]:
+    monkeypatch.chdir(tmp_path)  # where a command's relative file names land (`export … -o november.csv`)
     person = ReadmeTerminal(tmp_path / "desk")
     yield person
     person.stop()

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from .address_book import AddressBookRepository
 from .approvals import ApprovalRepository
@@ -20,6 +22,9 @@ from .payouts import PayoutRepository
 from .policies import PolicyRepository
 from .settings import SettingsRepository
 from .timestamps import utc_now
+
+if TYPE_CHECKING:
+    from .report_reads import ReportReads
 
 
 class Ledger:
@@ -36,6 +41,13 @@ class Ledger:
         self.operators = OperatorRepository(link, clock)
         self.approvals = ApprovalRepository(link, clock)
         self.audit = AuditLogRepository(link)
+
+    @cached_property
+    def reports(self) -> ReportReads:
+        """The reports' reads, loaded when first asked for (the window's first paint does without them)."""
+        from .report_reads import ReportReads
+
+        return ReportReads(self._link)
 
     @property
     def path(self) -> Path:

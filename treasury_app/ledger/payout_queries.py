@@ -89,14 +89,16 @@ KEYSET_COLUMNS = {sort: (key.columns, "<" if key.descending else ">") for sort, 
 # The filter each grouping sort's index also serves (status order walks (status, created_at, id)).
 _GROUP_FILTERS = {"status": "statuses", "provider": "provider", "currency": "currency"}
 # Filters that `payout_counts` (kept per status, provider and currency) cannot answer.
-_UNCOUNTED_FIELDS = ("created_from", "created_to", "text", "created_by")
+_UNCOUNTED_FIELDS = ("created_from", "created_to", "finished_from", "finished_to", "text", "created_by")
 
 
 @dataclass(frozen=True)
 class PayoutFilter:
     """What the window's filter bar and the reports select; empty fields select everything.
 
-    `created_from` is inclusive and `created_to` exclusive, so consecutive periods never share a payout.
+    `created_from` is inclusive and `created_to` exclusive, so consecutive periods never share a payout; the
+    same for `finished_from` and `finished_to`, the moment a payout reached its final status (the reports'
+    period "by final time"; a payout not final yet has none and is not in such a period).
     `text` finds payouts whose address, reference, note, idempotency key, provider payout id or tx hash
     contains it (case-insensitive), taken literally.
     """
@@ -108,6 +110,8 @@ class PayoutFilter:
     created_to: datetime | None = None
     text: str | None = None
     created_by: str | None = None
+    finished_from: datetime | None = None
+    finished_to: datetime | None = None
 
     def __post_init__(self) -> None:
         set_field = object.__setattr__
@@ -116,12 +120,13 @@ class PayoutFilter:
         set_field(self, "currency", _word(self.currency, str.upper))
         set_field(self, "created_by", _word(self.created_by, str))
         set_field(self, "text", _search_text(self.text))
-        for name in ("created_from", "created_to"):
+        for name in ("created_from", "created_to", "finished_from", "finished_to"):
             moment = getattr(self, name)
             if moment is not None and (not isinstance(moment, datetime) or moment.utcoffset() is None):
                 raise InvalidFieldError(name, "must be a date and time with a time zone")
-        if self.created_from and self.created_to and self.created_to <= self.created_from:
-            raise InvalidFieldError("created_to", "must be later than created_from")
+        for start, end in (("created_from", "created_to"), ("finished_from", "finished_to")):
+            if getattr(self, start) and getattr(self, end) and getattr(self, end) <= getattr(self, start):
+                raise InvalidFieldError(end, f"must be later than {start}")
 
 
 class IndexUse(StrEnum):
@@ -286,6 +291,12 @@ def where_clause(payout_filter: PayoutFilter, off_index: frozenset[str] = frozen
     if payout_filter.created_to is not None:
         clauses.append(f"{column('created_at', 'created')} < ?")
         params.append(format_timestamp(payout_filter.created_to))
+    if payout_filter.finished_from is not None:
+        clauses.append("finished_at >= ?")
+        params.append(format_timestamp(payout_filter.finished_from))
+    if payout_filter.finished_to is not None:
+        clauses.append("finished_at < ?")
+        params.append(format_timestamp(payout_filter.finished_to))
     if payout_filter.text is not None:
         text = payout_filter.text
         if len(text) >= FTS_MIN_LENGTH:
