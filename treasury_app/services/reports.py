@@ -194,8 +194,8 @@ def _write(ledger: Ledger, request: ReportRequest, heading: Sequence[str], sink:
         for batch in ledger.reports.payout_lines(request.payout_filter, request.delimiter):
             if cancelled is not None and cancelled():
                 raise ReportCancelledError()
-            sink.write((LINE_END.join(batch) + LINE_END).encode("utf-8"))
-            done += len(batch)
+            sink.write(batch.text)
+            done += batch.rows
             if progress is not None:
                 progress(done, max(total, done))
         return done
