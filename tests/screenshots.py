@@ -47,8 +47,8 @@ def main() -> int:
 
 
 async def render_all(out: Path) -> list[Path]:
-    from window_driver import (PASSWORDS, approve_in_dialog, compose, estimate, select, send_from_detail, sign_in,
-                               sign_out, type_into)
+    from window_driver import (PASSWORDS, approve_in_dialog, compose, estimate, open_dialog, select,
+                               send_from_detail, sign_in, sign_out, type_into)
 
     from treasury_app.services.demo_data import DEMO_OPERATORS, write_demo_desk
     from treasury_app.services.desk_session import DeskSession
@@ -145,6 +145,20 @@ async def render_all(out: Path) -> list[Path]:
             await asyncio.sleep(0.3)
             grab(shell.window, "desk-after-send")
             assert not any(isinstance(d, ApprovalsDialog) for d in shell._dialogs)
+
+            from treasury_app.ui.export_dialog import ExportDialog
+
+            shell.window.export.trigger()
+            exporting = await open_dialog(shell, ExportDialog)
+            exporting.whole_ledger.setChecked(False)
+            exporting.file.setText(str(Path(tempfile.mkdtemp(prefix="treasury-shots-")) / exporting.file_name()))
+            await asyncio.sleep(0.2)
+            grab(exporting, "export")
+            bot.mouseClick(exporting.export_button, _left())
+            await until(lambda: exporting.written is not None, what="exported")
+            await asyncio.sleep(0.1)
+            grab(exporting, "export-done")
+            exporting.close()
         finally:
             await shell.close()
             await session.aclose()

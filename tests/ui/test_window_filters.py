@@ -88,3 +88,26 @@ def test_clicking_the_amount_header_sorts_in_the_ledger_both_ways(shell, loop, q
         assert descending == sorted(ascending, reverse=True)
 
     drive(loop, shell, story)
+
+
+def test_every_asset_the_app_knows_fits_the_asset_column_uncut(shell, loop, qtbot):
+    """The longer ones ("BTC · Bitcoin testnet", "USDT · BNB Smart Chain") once lost their ends; and every cell
+    of the demo's first page fits its column, as the font at hand measures it."""
+    from treasury_app.domain.assets import ASSETS
+    from treasury_app.ui.texts import asset_text
+
+    async def story() -> None:
+        await sign_in(shell, qtbot, "iris")
+        await table_settled(shell)
+        view, model = shell.window.table, shell.model
+        metrics = view.fontMetrics()
+        asset_column = int(PayoutTableModel.Column.ASSET)
+        for currency, network in ASSETS:
+            assert metrics.horizontalAdvance(asset_text(currency, network)) < view.columnWidth(asset_column)
+        for column in (PayoutTableModel.Column.CREATED, PayoutTableModel.Column.PROVIDER,
+                       PayoutTableModel.Column.ASSET, PayoutTableModel.Column.AMOUNT):
+            for row in range(min(model.rowCount(), 50)):
+                text = model.index(row, int(column)).data(Qt.ItemDataRole.DisplayRole)
+                assert metrics.horizontalAdvance(text) < view.columnWidth(int(column)), (column, text)
+
+    drive(loop, shell, story)

@@ -24,7 +24,9 @@ LOADED_AFTER_THE_FIRST_PAINT = ("aiohttp", "httpx", "jwt", "keyring", "sqlite_ut
                                 "treasury_app.security.passwords", "treasury_app.services.approvals",
                                 "treasury_app.services.operator_accounts", "treasury_app.services.payout_workflow",
                                 "treasury_app.services.provider_health", "treasury_app.services.desk_session",
-                                "treasury_app.services.demo_data", "treasury_app.services.desk")
+                                "treasury_app.services.demo_data", "treasury_app.services.desk",
+                                "treasury_app.services.reports", "treasury_app.ledger.report_queries",
+                                "treasury_app.ui.export_dialog")
 # `treasury-app --smoke` as it runs, with a look at what is loaded the moment it says the window painted.
 PAINT_PROBE = """
 import builtins, sys

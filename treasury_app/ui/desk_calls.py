@@ -24,7 +24,10 @@ from .compose.outcome import SendOutcome
 from .compose.review import Reviewed
 
 if TYPE_CHECKING:  # the session loads after the window's first paint
+    from pathlib import Path
+
     from treasury_app.services.desk_session import DeskSession
+    from treasury_app.services.reports import ReportRequest, ReportWritten
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,15 @@ class DeskCalls:
 
     def is_sandbox(self, provider: str) -> bool:
         return self._sandbox.get(provider, False)
+
+    async def export(self, request: ReportRequest, target: Path, replace: bool,
+                     progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> ReportWritten:
+        """A report written on a thread of its own, over its own ledger connection (the window stays free)."""
+        from treasury_app.services.reports import write_report_in_background
+
+        return await write_report_in_background(self._session.ledger.path, request, target, acting=self.acting,
+                                                replace=replace, progress=progress, cancelled=cancelled,
+                                                clock=self._session.clock)
 
     # --- compose, estimate, send ----------------------------------------------------------------------------
 

@@ -76,6 +76,8 @@ class DeskWindow(QMainWindow):
         self.refresh = self._action("Refresh", "refresh-cw", "F5", "Ask the providers now and re-read the table (F5)")
         self.approvals = self._action("Approvals", "list-checks", "Ctrl+Shift+A",
                                       "Payouts waiting for an approval (Ctrl+Shift+A)")
+        self.export = self._action("Export…", "file-text", "Ctrl+E",
+                                   "A CSV report of the payouts, for finance and auditors (Ctrl+E)")
         self.find = QAction(theme.icon("search"), "Find", self)
         self.find.setShortcut(QKeySequence.StandardKey.Find)
         self.find.triggered.connect(lambda: (self.filters.search.setFocus(), self.filters.search.selectAll()))
@@ -112,6 +114,9 @@ class DeskWindow(QMainWindow):
         self.new_payout.setVisible(composes)
         self.new_payout.setEnabled(composes)  # hidden is not enough: its shortcut would still open the form
         self.approvals.setVisible(signed is not None)
+        exports = may(roles, Permission.EXPORT)
+        self.export.setVisible(exports)
+        self.export.setEnabled(exports)
         self.switch_operator.setVisible(signed is not None)
         self.sign_out.setVisible(signed is not None)
         self.status.show_operator(signed)

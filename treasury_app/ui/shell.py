@@ -218,6 +218,7 @@ class Shell:
         window.new_payout.triggered.connect(self._compose)
         window.refresh.triggered.connect(self._refresh)
         window.approvals.triggered.connect(lambda: self._open_approvals())
+        window.export.triggered.connect(self._open_export)
         window.switch_operator.triggered.connect(lambda: self._sign_out(keep_name=False))
         window.sign_out.triggered.connect(lambda: self._sign_out(keep_name=True))
         window.filters.filter_changed.connect(self.model.set_query)
@@ -386,6 +387,17 @@ class Shell:
                                  actions_of=calls.actions_of, title_of=calls.title_of, parent=self.window)
         if payout_id is not None:
             dialog.select_payout(payout_id)
+        self._keep(dialog)
+        dialog.show()
+
+    def _open_export(self) -> None:
+        calls = self.calls
+        if calls is None:
+            return
+        from .export_dialog import ExportDialog
+
+        dialog = ExportDialog(self.operations, calls.export, providers=list(self.front.provider_titles.items()),
+                              choice=self.window.filters.current_choice(), parent=self.window)
         self._keep(dialog)
         dialog.show()
 

@@ -111,6 +111,12 @@ class FilterBar(QWidget):
                             currency=self.currency.currentData(), created_from=start, created_to=end,
                             text=self.search.text() or None)
 
+    def current_choice(self) -> FilterChoice:
+        """What the bar shows, as a choice another screen can start from (the export dialog)."""
+        return FilterChoice(statuses=STATUS_GROUPS[max(0, self.status.currentIndex())][1],
+                            provider=self.provider.currentData(), currency=self.currency.currentData(),
+                            period_days=self.period.currentData(), text=self.search.text())
+
     def choose(self, choice: FilterChoice) -> None:
         """Show `choice` (one announcement for the whole change)."""
         self._typing.stop()

@@ -6,10 +6,15 @@ from __future__ import annotations
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
+from treasury_app.domain.assets import ASSETS
+
+from ..texts import asset_text
 from .model import PAYOUT_ID_ROLE, PayoutTableModel
 
 # Widths in characters of the default font: what the columns hold at most, so nothing is cut off.
-COLUMN_CHARS = {"Created": 17, "Status": 20, "Provider": 11, "Asset": 16, "Amount": 20, "Address": 22}
+COLUMN_CHARS = {"Created": 17, "Status": 20, "Provider": 11, "Amount": 20, "Address": 22}
+# The Asset column is as wide as its longest text ("USDT · BNB Smart Chain"), measured in the font.
+LONGEST_ASSET = max((asset_text(currency, network) for currency, network in ASSETS), key=len)
 
 
 class PayoutTableView(QTableView):
@@ -39,6 +44,8 @@ class PayoutTableView(QTableView):
             chars = COLUMN_CHARS.get(model.headerData(int(column), Qt.Orientation.Horizontal))
             if chars:
                 self.setColumnWidth(int(column), chars * width + 16)
+        asset_width = self.fontMetrics().horizontalAdvance(LONGEST_ASSET) + 16
+        self.setColumnWidth(int(PayoutTableModel.Column.ASSET), asset_width)
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.selectionModel().currentRowChanged.connect(self._current_changed)
