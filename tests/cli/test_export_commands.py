@@ -97,7 +97,7 @@ def test_an_existing_file_is_kept_without_force_and_replaced_with_it(desk_with_p
     target.write_text("yesterday's report\n")
     code, out, err = exported(desk_with_payouts, "payouts", "-o", str(target))
     assert code == 1 and out == ""
-    assert err.strip() == f"Error: output: {target} exists; say so to replace it (--force on the command line)"
+    assert err.strip() == f"Error: output: {target} exists; it is replaced only when you say so (--force)"
     assert target.read_text() == "yesterday's report\n"
     code, _, err = exported(desk_with_payouts, "payouts", "-o", str(target), "--force")
     assert code == 0, err

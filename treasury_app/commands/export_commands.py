@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from treasury_app.domain.assets import currencies
+from treasury_app.domain.errors import InvalidFieldError
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.domain.provider_names import PROVIDER_TITLES
 from treasury_app.services.operator_accounts import OperatorAccounts
@@ -96,7 +97,12 @@ def _export(ctx: click.Context, kind: ReportKind, *, start: datetime | None, end
             written = write_report(desk.ledger, request, sys.stdout.buffer, acting=acting)
             sys.stdout.buffer.flush()
         else:
-            written = write_report(desk.ledger, request, Path(output), acting=acting, replace=force)
+            try:
+                written = write_report(desk.ledger, request, Path(output), acting=acting, replace=force)
+            except InvalidFieldError as refused:
+                if refused.field == "output" and not force and Path(output).exists():
+                    raise InvalidFieldError("output", f"{refused.message} (--force)") from refused
+                raise
     where = "standard output" if written.path is None else str(written.path)
     rows = f"{written.rows:,} payout{'s' if written.rows != 1 else ''}" if kind is ReportKind.PAYOUTS \
         else f"{written.rows:,} summary rows"

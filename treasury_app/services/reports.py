@@ -82,7 +82,7 @@ class ReportRequest:
             if moment is not None and moment.utcoffset() is None:
                 raise InvalidFieldError(_option(name), "must be a date and time with a time zone")
         if self.start is not None and self.end is not None and self.end <= self.start:
-            raise InvalidFieldError("to", f"must be later than --from ({format_timestamp(self.start)})")
+            raise InvalidFieldError("to", f"must be later than the start ({format_timestamp(self.start)})")
         bounds = {"created_from": self.start, "created_to": self.end} if self.basis is PeriodBasis.CREATED \
             else {"finished_from": self.start, "finished_to": self.end}
         object.__setattr__(self, "payout_filter", PayoutFilter(
@@ -280,7 +280,7 @@ def _checked_target(target: Path, replace: bool) -> Path:
     if not path.parent.is_dir():
         raise InvalidFieldError("output", f"the folder {path.parent} does not exist")
     if path.exists() and not replace:
-        raise InvalidFieldError("output", f"{path} exists; say so to replace it (--force on the command line)")
+        raise InvalidFieldError("output", f"{path} exists; it is replaced only when you say so")
     return path
 
 

@@ -342,7 +342,7 @@ def _default_folder() -> Path:
 
 
 def _sentence(message: str, field: str) -> str:
-    text = message.replace("--from", "From").replace("--on the command line", "")
+    text = message
     named = {"to": "To", "from": "From", "output": "The file", "delimiter": "The delimiter"}.get(field, "")
     text = f"{named} {text}" if named and not text[:1].isupper() else text
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
