@@ -10,6 +10,10 @@ quoting, SHA-256, fsync, the rename and the audit row; the fixed part of that is
 an empty period) and subtracted from nothing. The ledgers are payout_table.py's cached ones (built when
 missing: 100,000 in ~25 s, 1,000,000 in ~4 min), copied once into a desk of their own with an exporting
 operator, so that the cache is never written to.
+The worst case for the report's reader is printed too: a copy of the smaller ledger where every payout's note
+holds the delimiter and a quote (so every line is made again, quoted) and every payout has a standing approval
+(a third of them two), timed beside the same ledger as it is. It has no target; it shows that such a file costs
+a small factor, not a different order.
 Targets (design.md, issue 13): at least half the throughput of `sqlite3 -csv`; peak memory under 150 MB, and
 flat: the 1,000,000-payout export within 10 % of the 100,000 one. Figures: median (min–max) of --runs.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -98,6 +103,25 @@ def export_desk(cache_dir: Path, rows: int) -> Path:
     return data_dir
 
 
+def quoted_desk(cache_dir: Path, rows: int) -> Path:
+    """The smaller desk with every line needing quotes and every payout approved (see the docstring)."""
+    data_dir = cache_dir / f"export-desk-{rows}-quoted"
+    if not ledger_path(data_dir).exists():
+        plain = export_desk(cache_dir, rows)
+        ledger_path(data_dir).parent.mkdir(parents=True, exist_ok=True)
+        partial = data_dir / "copying.partial"
+        shutil.copyfile(ledger_path(plain), partial)
+        with sqlite3.connect(partial) as conn:
+            conn.execute("""UPDATE payouts SET note = 'invoice ' || id || ', paid "in full"'""")
+            for operator, every in (("approver-one", 1), ("approver-two", 3)):
+                conn.execute("INSERT INTO approvals (payout_id, decision, operator, payout_digest, decided_at) "
+                             "SELECT id, 'approved', ?, 'benchmark', created_at FROM payouts WHERE id % ? = 0",
+                             (operator, every))
+        conn.close()
+        partial.rename(ledger_path(data_dir))
+    return data_dir
+
+
 def our_export(data_dir: Path, target: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "treasury_app", "--data-dir", str(data_dir), "export", "payouts", "--as", OPERATOR,
             "-o", str(target), "--force", *extra]
@@ -146,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="treasury-export-bench-"))
     try:
         figures = {rows: measure(desk, rows, args.runs, scratch) for rows, desk in desks.items()}
+        quoted = measure(quoted_desk(args.cache_dir, small), small, args.runs, scratch)["ours"]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     big = figures[args.rows]
@@ -157,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{spread(raw_rate, 'rows/s', 0)}   ratio {ratio:.2f}")
     print(f"of ours, fixed (start, sign-in, audit; an empty period's export): "
           f"{spread([r.seconds for r in big['fixed']], 's')} (included above, not subtracted)")
+    plain = figures[small]["ours"]
+    print(f"every line quoted and every payout approved, {small:,} rows: {spread([r.seconds for r in quoted], 's')}, "
+          f"{spread(rates(quoted, small), 'rows/s', 0)} (as it is: {spread([r.seconds for r in plain], 's')})")
     peaks = {rows: [r.peak_mb for r in runs["ours"]] for rows, runs in figures.items()}
     for rows, values in peaks.items():
         print(f"peak memory of the export, {rows:,} rows: {spread(values, 'MB', 1)} "

@@ -28,6 +28,9 @@ def test_the_export_benchmark_runs_on_a_small_ledger_and_prints_every_figure(tmp
     for rows in ("300", "3,000"):
         assert re.search(rf"peak memory of the export, {rows} rows: {MEGABYTES} \(sqlite3 -csv: [0-9.]+ MB\)",
                          out), (rows, out)
+    assert re.search(rf"every line quoted and every payout approved, 300 rows: {SECONDS}, {RATE} "
+                     rf"\(as it is: {SECONDS}\)", out), out
     assert re.search(r"^targets \(.*\): (all met|NOT met: [a-z, ]+)$", out, re.MULTILINE), out
     # The cached ledgers are never written to: the exports ran on copies in desks of their own.
-    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["export-desk-300", "export-desk-3000"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["export-desk-300", "export-desk-300-quoted",
+                                                                           "export-desk-3000"]

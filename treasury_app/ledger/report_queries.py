@@ -11,6 +11,7 @@ neutralised where a spreadsheet would run it as a formula (`domain.spreadsheet_c
 from __future__ import annotations
 
 import decimal
+import json
 import sqlite3
 from decimal import Decimal
 from collections.abc import Sequence
@@ -108,36 +109,54 @@ LINE_END = "\r\n"  # RFC 4180, and what Python's csv module writes
 SUMMARY_HEADER = ("currency", "provider", "status", "payouts", "amount", "fees", "net_amount", "total_debited")
 
 # The approvals that stand: approved and not voided (a changed payout voids its approvals), in the order given.
+# `{only}`: nothing, or a condition on payout_id that keeps the grouping to the payouts asked for.
 _APPROVED = ("SELECT payout_id, max(decided_at) AS approved_at, group_concat(operator, '; ') AS approvers "
              "FROM (SELECT payout_id, decided_at, operator FROM approvals "
-             "WHERE decision = 'approved' AND voided_at IS NULL ORDER BY payout_id, decided_at, id) "
+             "WHERE decision = 'approved' AND voided_at IS NULL{only} ORDER BY payout_id, decided_at, id) "
              "GROUP BY payout_id")
+# The payout ids of a list given as one JSON parameter (one variable, however many ids).
+_IDS_GIVEN = "IN (SELECT value FROM json_each(?))"
 
 
-def _report_source(payout_filter: PayoutFilter) -> tuple[str, list[Any]]:
+def _report_source(payout_filter: PayoutFilter, approvals_only: str = "") -> tuple[str, list[Any]]:
     """The FROM … WHERE of a report and its parameters. The payout filter's WHERE names payout columns
-    unqualified: the joins bring none of the same name (the asset table's are prefixed `a_`)."""
+    unqualified: the joins bring none of the same name (the asset table's are prefixed `a_`). SQLite
+    materialises the approvals' grouping once per query: over every approval for the whole report, over
+    `approvals_only`'s for a few lines."""
     where, params = where_clause(payout_filter)
     source = ("FROM payouts AS p "
               "LEFT JOIN temp.report_asset_places AS a ON a.a_currency = p.currency AND a.a_network = p.network "
-              f"LEFT JOIN ({_APPROVED}) AS ap ON ap.payout_id = p.id{where}")
+              f"LEFT JOIN ({_APPROVED.format(only=approvals_only)}) AS ap ON ap.payout_id = p.id{where}")
     return source, params
 
 
 def payout_report_query(payout_filter: PayoutFilter, delimiter: str = ",") -> SqlQuery:
-    """The payouts report, oldest payout first (the order of `payouts_created`): per payout its id and its line
-    without quotes (UTF-8 bytes, no line end), made whole by SQLite in one flat pass.
+    """The payouts report, oldest payout first (the order of `payouts_created`): per payout its line without
+    quotes (UTF-8 bytes, no line end), made whole by SQLite in one flat pass.
 
     A line whose typed text holds the delimiter, a quote or a line break needs quotes: the reader finds those
-    by looking at a whole batch at once (`line_needs_quotes`) and asks `quoted_lines_query` for them. Checking
-    each line in SQL instead (the typed text run together, searched four times) cost a third of the export,
-    and the subquery that check needs copies every cell once more."""
+    by looking at a whole batch at once (`line_needs_quotes`) and asks `quoted_lines_query` for them by the
+    payout id the line holds (`payout_id_in`). Checking each line in SQL instead (the typed text run together,
+    searched four times) cost a third of the export, and the subquery that check needs copies every cell once
+    more. The line is the only column: a second (the id) cost the reader a Python object a row."""
     _check_delimiter(delimiter)
     source, params = _report_source(payout_filter)
     cells = [expression for _, expression, _ in PAYOUT_REPORT_COLUMNS]
     # A BLOB: the bytes go to the file as SQLite made them, neither decoded to str nor encoded back.
-    return SqlQuery(f"SELECT p.id, CAST(printf({_line_format(delimiter)}, {', '.join(cells)}) AS BLOB) "
+    return SqlQuery(f"SELECT CAST(printf({_line_format(delimiter)}, {', '.join(cells)}) AS BLOB) "
                     f"{source} ORDER BY p.created_at, p.id", tuple(params))
+
+
+# The payout id's cell, and the cells before it: times, never a delimiter (so a line's id is found by splitting
+# at its first delimiters, whatever its typed text holds).
+PAYOUT_ID_CELL = PAYOUT_REPORT_HEADER.index("payout_id")
+if any(raw is not None for _, _, raw in PAYOUT_REPORT_COLUMNS[:PAYOUT_ID_CELL]):
+    raise RuntimeError("a typed cell before the payout id would hide the id of a line that needs quotes")
+
+
+def payout_id_in(line: bytes, delimiter: bytes) -> int:
+    """The payout id of a line from `payout_report_query`."""
+    return int(line.split(delimiter, PAYOUT_ID_CELL + 1)[PAYOUT_ID_CELL])
 
 
 def quoted_lines_query(payout_ids: Sequence[int], delimiter: str = ",") -> SqlQuery:
@@ -145,7 +164,10 @@ def quoted_lines_query(payout_ids: Sequence[int], delimiter: str = ",") -> SqlQu
     text holds the delimiter, a quote or a line break has all its typed cells quoted, quotes doubled (RFC 4180,
     as Python's csv module reads it); any other line is the one `payout_report_query` made."""
     _check_delimiter(delimiter)
-    source, _ = _report_source(PayoutFilter())
+    ids = json.dumps([int(payout_id) for payout_id in payout_ids])
+    # The approvals grouped for these payouts only: grouped for all of them, each such query read every
+    # approval in the ledger, and a report where most lines need quotes took minutes for 100,000 payouts.
+    source, _ = _report_source(PayoutFilter(), approvals_only=f" AND payout_id {_IDS_GIVEN}")
     cells = [f"{expression} AS c{number}" for number, (_, expression, _) in enumerate(PAYOUT_REPORT_COLUMNS)]
     typed = [raw for _, _, raw in PAYOUT_REPORT_COLUMNS if raw is not None]
     cells.append(f"printf('{'%s' * len(typed)}', {', '.join(typed)}) AS typed")
@@ -158,7 +180,7 @@ def quoted_lines_query(payout_ids: Sequence[int], delimiter: str = ",") -> SqlQu
     return SqlQuery(f"SELECT id, CAST(CASE WHEN {needs_quotes} THEN printf({line}, {', '.join(quoted)}) "
                     f"ELSE printf({line}, {', '.join(plain)}) END AS BLOB) "
                     f"FROM (SELECT p.id AS id, {', '.join(cells)} {source} "
-                    f"WHERE p.id IN ({', '.join('?' * len(payout_ids))}))", tuple(payout_ids))
+                    f"WHERE p.id {_IDS_GIVEN})", (ids, ids))
 
 
 def line_needs_quotes(line: bytes, delimiter: bytes) -> bool:

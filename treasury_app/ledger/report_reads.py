@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from decimal import Decimal
 
 from .connection import LedgerConnection, typed_errors
@@ -14,6 +15,7 @@ from .report_queries import (
     PAYOUT_REPORT_HEADER,
     line_needs_quotes,
     payout_report_count_query,
+    payout_id_in,
     payout_report_query,
     prepare_for_reports,
     quoted_lines_query,
@@ -21,8 +23,9 @@ from .report_queries import (
 )
 
 BATCH_ROWS = 5000  # lines fetched at a time: a few megabytes, whatever the size of the report
-QUOTED_LOOKUP_IDS = 500  # payout ids per query for the lines that need quotes (well under SQLite's 999 variables)
+QUOTED_LOOKUP_IDS = 500  # payout ids per query for the lines that need quotes
 _LINE_END = LINE_END.encode("ascii")
+_first = itemgetter(0)  # a row's only column, the line
 
 
 @dataclass(frozen=True)
@@ -66,22 +69,27 @@ class ReportReads:
             cursor = self._link.conn.execute(query.sql, query.params)
             try:
                 while batch := cursor.fetchmany(BATCH_ROWS):
-                    text = _LINE_END.join([line for _, line in batch]) + _LINE_END
-                    if _may_need_quotes(text, len(batch), separator):
-                        text = self._with_quotes(batch, delimiter, separator)
-                    yield ReportBatch(len(batch), text)
+                    lines = list(map(_first, batch))
+                    if _may_need_quotes(b"".join(lines), len(lines), separator):
+                        yield ReportBatch(len(lines), self._with_quotes(lines, delimiter, separator))
+                    else:
+                        yield ReportBatch(len(lines), _LINE_END.join(lines) + _LINE_END)
             finally:
                 cursor.close()
 
-    def _with_quotes(self, batch: list[tuple[int, bytes]], delimiter: str, separator: bytes) -> bytes:
+    def _with_quotes(self, lines: list[bytes], delimiter: str, separator: bytes) -> bytes:
         """The batch with the lines that need quotes made again by SQLite, quoted (rare: typed text with the
         delimiter, a quote or a line break in it)."""
-        suspects = [payout_id for payout_id, line in batch if line_needs_quotes(line, separator)]
+        suspects = {index: payout_id_in(line, separator)
+                    for index, line in enumerate(lines) if line_needs_quotes(line, separator)}
+        ids = list(suspects.values())
         remade: dict[int, bytes] = {}
-        for start in range(0, len(suspects), QUOTED_LOOKUP_IDS):
-            query = quoted_lines_query(suspects[start:start + QUOTED_LOOKUP_IDS], delimiter)
+        for start in range(0, len(ids), QUOTED_LOOKUP_IDS):
+            query = quoted_lines_query(ids[start:start + QUOTED_LOOKUP_IDS], delimiter)
             remade.update(self._link.conn.execute(query.sql, query.params).fetchall())
-        return _LINE_END.join([remade.get(payout_id, line) for payout_id, line in batch]) + _LINE_END
+        for index, payout_id in suspects.items():
+            lines[index] = remade[payout_id]
+        return _LINE_END.join(lines) + _LINE_END
 
     def summary(self, payout_filter: PayoutFilter) -> list[SummaryGroup]:
         """Ordered by currency, provider and status."""
@@ -96,12 +104,13 @@ class ReportReads:
             prepare_for_reports(self._link.conn)
 
 
-def _may_need_quotes(text: bytes, rows: int, separator: bytes) -> bool:
-    """Whether any of a batch's lines may need quotes, checked on the batch's bytes at once (a few passes of C
-    over the text, where a check per line in SQL cost a third of the export): a quote, a line break beyond the
-    lines' own ends, or a delimiter beyond those between cells."""
-    return (b'"' in text or text.count(b"\n") != rows or text.count(b"\r") != rows
-            or text.count(separator) != rows * (len(PAYOUT_REPORT_HEADER) - 1))
+def _may_need_quotes(run_together: bytes, rows: int, separator: bytes) -> bool:
+    """Whether any of a batch's lines may need quotes, checked on the lines run together without line ends (a
+    few passes of C over the bytes, where a check per line in SQL cost a third of the export): a quote, any line
+    break, or a delimiter beyond those between cells. Without the line ends, a line break is a `memchr` away
+    where counting them against the number of lines took three times the time."""
+    return (b'"' in run_together or b"\n" in run_together or b"\r" in run_together
+            or run_together.count(separator) != rows * (len(PAYOUT_REPORT_HEADER) - 1))
 
 
 def _decimal(text: str | None) -> Decimal | None:

@@ -9,9 +9,7 @@ only when the caller says so. The command line and the window both call `write_r
 
 from __future__ import annotations
 
-import asyncio
 import csv
-import hashlib
 import io
 import os
 import tempfile
@@ -41,6 +39,7 @@ from treasury_app.ledger.timestamps import format_timestamp, utc_now
 
 from . import audit
 from .operator_accounts import SignedIn, require_permission
+from .report_sink import HashingSink
 
 BOM = b"\xef\xbb\xbf"  # UTF-8's byte-order mark: Excel needs it to read the file as UTF-8
 REPORT_EXPORTED = "report.exported"
@@ -127,21 +126,21 @@ def write_report(ledger: Ledger, request: ReportRequest, target: Path | BinaryIO
     operator = require_permission(ledger, acting, Permission.EXPORT, "export reports")
     heading = _heading(request, operator.name, clock())
     if not isinstance(target, Path):
-        sink = _HashingSink(target)
-        rows = _write(ledger, request, heading, sink, progress, cancelled)
-        written = ReportWritten(None, rows, sink.hexdigest(), sink.size)
+        with HashingSink(target) as sink:
+            rows = _write(ledger, request, heading, sink, progress, cancelled)
+            written = ReportWritten(None, rows, sink.finish(), sink.size)
         _audit(ledger, request, written, operator.name, clock)
         return written
     path = _checked_target(target, replace)
     temporary = _temporary_beside(path)
     renamed = False
     try:
-        with open(temporary, "wb") as stream:
-            sink = _HashingSink(stream)
+        with open(temporary, "wb") as stream, HashingSink(stream) as sink:
             rows = _write(ledger, request, heading, sink, progress, cancelled)
+            sha256 = sink.finish()
             stream.flush()
             os.fsync(stream.fileno())
-        written = ReportWritten(path, rows, sink.hexdigest(), sink.size)
+        written = ReportWritten(path, rows, sha256, sink.size)
         try:
             with ledger.transaction():  # the audit row and the file: both or neither
                 _audit(ledger, request, written, operator.name, clock)
@@ -168,6 +167,7 @@ async def write_report_in_background(ledger_file: Path, request: ReportRequest, 
     """`write_report` on a thread of its own, over its own connection to the ledger, so that the window's loop
     (and the desk's worker, which reads the table's pages) stay free however long the export takes.
     `progress` and `cancelled` are called on that thread."""
+    import asyncio  # here: the command line's export has no event loop, and asyncio is a sixtieth of a second
 
     def export() -> ReportWritten:
         with open_ledger(ledger_file, clock=clock) as ledger:
@@ -177,7 +177,7 @@ async def write_report_in_background(ledger_file: Path, request: ReportRequest, 
     return await asyncio.to_thread(export)
 
 
-def _write(ledger: Ledger, request: ReportRequest, heading: Sequence[str], sink: _HashingSink,
+def _write(ledger: Ledger, request: ReportRequest, heading: Sequence[str], sink: HashingSink,
            progress: Progress | None, cancelled: Callable[[], bool] | None) -> int:
     if request.bom:
         sink.write(BOM)
@@ -254,23 +254,6 @@ def _audit(ledger: Ledger, request: ReportRequest, written: ReportWritten, opera
                  {"report": request.kind.value, "filters": request.filters(), "rows": written.rows,
                   "sha256": written.sha256, "bytes": written.size,
                   "file": str(written.path) if written.path is not None else "standard output"}, clock=clock)
-
-
-class _HashingSink:
-    """Writes through to the stream, keeping the SHA-256 and the size of everything written."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self._stream = stream
-        self._hash = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> None:
-        self._stream.write(data)
-        self._hash.update(data)
-        self.size += len(data)
-
-    def hexdigest(self) -> str:
-        return self._hash.hexdigest()
 
 
 def _checked_target(target: Path, replace: bool) -> Path:
