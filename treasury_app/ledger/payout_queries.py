@@ -150,6 +150,12 @@ def page_query(payout_filter: PayoutFilter, sort: PayoutSort, limit: int, offset
     return SqlQuery(sql, (*params, limit, offset))
 
 
+def initiator_counts_query(payout_filter: PayoutFilter) -> SqlQuery:
+    """How many payouts match, per initiator (`created_by`)."""
+    where, params = where_clause(payout_filter)
+    return SqlQuery(f"SELECT created_by, count(*) FROM payouts{where} GROUP BY created_by", tuple(params))
+
+
 def count_query(payout_filter: PayoutFilter) -> SqlQuery:
     """How many payouts match; from `payout_counts` (a few rows) when only status, provider and currency filter."""
     where, params = where_clause(payout_filter)

@@ -40,6 +40,7 @@ from .payout_queries import (
     bounded_count_query,
     competing_filters,
     count_query,
+    initiator_counts_query,
     page_query,
 )
 from .payout_rows import (
@@ -358,6 +359,11 @@ class PayoutRepository:
     def count(self, payout_filter: PayoutFilter | None = None) -> int:
         query = count_query(payout_filter or PayoutFilter())
         return int(self._link.scalar(query.sql, query.params))
+
+    def counts_by_initiator(self, payout_filter: PayoutFilter) -> dict[str, int]:
+        """How many matching payouts each initiator composed (one grouped query, however many payouts)."""
+        query = initiator_counts_query(payout_filter)
+        return {name: int(count) for name, count in self._link.tuples(query.sql, query.params)}
 
     def iter_batches(self, payout_filter: PayoutFilter | None = None, *, sort: PayoutSort = PayoutSort.OLDEST,
                      batch_size: int = 1000) -> Iterator[list[PayoutRecord]]:

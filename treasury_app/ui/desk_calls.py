@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from treasury_app.domain.payout_actions import ActionState
-from treasury_app.services.approval_queue import ApprovalQueue, approval_queue
+from treasury_app.services.approval_queue import ApprovalQueue, approval_queue, count_waiting_for
 from treasury_app.services.compose_checks import ComposeFields, PayoutOption, offered_options
 from treasury_app.services.desk_worker import WorkerDesk
 from treasury_app.services.operator_accounts import SignedIn
@@ -112,7 +112,7 @@ class DeskCalls:
 
     def waiting_for_me_job(self) -> Callable[[WorkerDesk], int]:
         acting = self.acting
-        return lambda desk: approval_queue(desk.ledger, desk.approvals, acting).count_for_me
+        return lambda desk: count_waiting_for(desk.ledger, acting)
 
 
 def shown_payout_job(payout_id: int, acting: SignedIn | None) -> Callable[[WorkerDesk], ShownPayout]:
