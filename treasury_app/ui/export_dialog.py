@@ -95,9 +95,9 @@ class ExportDialog(QDialog):
         self.outcome.setWordWrap(True)
         self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.outcome.setVisible(False)
-        self.open_folder = button("Open the folder", "external-link")
+        self.open_folder = button("Open the folder", "folder-open")
         self.open_folder.setVisible(False)
-        self.export_button = primary_button("Export", "file-text")
+        self.export_button = primary_button("Export", "file-down")
         self.close_button = button("Close")
 
         form = QFormLayout()

@@ -76,7 +76,7 @@ class DeskWindow(QMainWindow):
         self.refresh = self._action("Refresh", "refresh-cw", "F5", "Ask the providers now and re-read the table (F5)")
         self.approvals = self._action("Approvals", "list-checks", "Ctrl+Shift+A",
                                       "Payouts waiting for an approval (Ctrl+Shift+A)")
-        self.export = self._action("Export…", "file-text", "Ctrl+E",
+        self.export = self._action("Export…", "file-down", "Ctrl+E",
                                    "A CSV report of the payouts, for finance and auditors (Ctrl+E)")
         self.find = QAction(theme.icon("search"), "Find", self)
         self.find.setShortcut(QKeySequence.StandardKey.Find)
