@@ -36,7 +36,9 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def loop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
-    """The app's own loop: asyncio driven by Qt's event loop (qasync's, as `DeskEventLoop`), one per test."""
+    """The app's own loop: asyncio driven by Qt's event loop (qasync's, as `DeskEventLoop`), one per test;
+    closing the window leaves the loop running, as `run_window` sets it (the shell then closes the desk)."""
+    qapp.setQuitOnLastWindowClosed(False)
     event_loop = DeskEventLoop(qapp)
     asyncio.set_event_loop(event_loop)
     yield event_loop

@@ -51,6 +51,10 @@ def run_window(options: LaunchOptions) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("org.treasurydesk.TreasuryDesk")
     app.setWindowIcon(theme.icon("wallet", "#1a5fb4"))
+    # Closing the window ends `run_desk` (the shell hears it), which then closes the desk cleanly: the poller
+    # stopped between two answers, a send in flight given its grace, the session closed. Qt's default, quitting
+    # on the last window, stopped the loop under that work ("Event loop stopped before Future completed").
+    app.setQuitOnLastWindowClosed(False)
     theme.apply(app)
     loop = DeskEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -119,7 +123,9 @@ async def _one_session(data_dir: Path, *, demo: bool, options: LaunchOptions) ->
             return ShellOutcome.CLOSED
         if demo:
             shell.start_live_demo()
-        return await shell.run()
+        outcome = await shell.run()
+        await shell.close()  # the poller stopped between two answers, a send in flight given its grace
+        return outcome
     finally:
         if session is not None:
             await session.aclose()

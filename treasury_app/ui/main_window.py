@@ -51,7 +51,7 @@ class DeskWindow(QMainWindow):
         self.filters = FilterBar(list(provider_titles.items()))
         self.table = PayoutTableView(model)
         self.detail = DetailPanel()
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 3)

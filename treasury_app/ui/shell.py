@@ -148,8 +148,9 @@ class Shell:
         return painted
 
     def show(self) -> None:
-        """The window with its first screen: first run on a desk without operators, else sign-in."""
-        self.model.set_query(PayoutFilter())
+        """The window with its first screen (first run on a desk without operators, else sign-in), laid out and
+        filtered as the person left it on this data folder."""
+        self._restore_window()
         if self.front.accounts.has_operators():
             self.window.show_screen(self.sign_in)
         else:
@@ -158,6 +159,16 @@ class Shell:
             first.admin_created.connect(self._admin_created)
             self.window.show_screen(first)
         self.window.show()
+
+    def _restore_window(self) -> None:
+        from .window_state import reopen_as_left
+
+        reopen_as_left(self.window, self.model, self.front.data_dir)
+
+    def _save_window(self) -> None:
+        from .window_state import save_as_left
+
+        save_as_left(self.window, self.front.data_dir)
 
     def start_poller(self) -> None:
         """The poller on the window's loop (recovery first: a payout left `submitting` is settled now)."""
@@ -214,6 +225,7 @@ class Shell:
 
     def _wire(self) -> None:
         window = self.window
+        window.closing.connect(self._save_window)
         window.closing.connect(lambda: self._finish(self._outcome))
         window.new_payout.triggered.connect(self._compose)
         window.refresh.triggered.connect(self._refresh)

@@ -117,8 +117,9 @@ class FilterBar(QWidget):
                             provider=self.provider.currentData(), currency=self.currency.currentData(),
                             period_days=self.period.currentData(), text=self.search.text())
 
-    def choose(self, choice: FilterChoice) -> None:
-        """Show `choice` (one announcement for the whole change)."""
+    def choose(self, choice: FilterChoice, *, announce: bool = True) -> None:
+        """Show `choice` (one announcement for the whole change; none with `announce=False`, for a caller that
+        asks the ledger itself, and then a search text the ledger cannot take is shown as "All")."""
         self._typing.stop()
         combos = (self.status, self.provider, self.currency, self.period)
         for combo in combos:
@@ -134,7 +135,14 @@ class FilterBar(QWidget):
             for combo in combos:
                 combo.blockSignals(False)
             self.search.blockSignals(False)
-        self._announce()
+        if announce:
+            self._announce()
+            return
+        try:
+            self._last = self.current_filter()
+        except InvalidFieldError:
+            self.search.clear()
+            self._last = self.current_filter()
 
     def _announce(self) -> None:
         self._typing.stop()

@@ -159,11 +159,17 @@ class PayoutTableModel(QAbstractTableModel):
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Qt's hook for a click on a header: the ledger sorts (address and reference are not sortable)."""
+        sort = self.sort_for(column, order)
+        if sort is not None:
+            self.set_query(self._filter, sort)
+
+    def sort_for(self, column: int, order: Qt.SortOrder) -> TableSort | None:
+        """The ledger's sort for a header's column and order; None for a column the ledger does not sort by."""
         sort_column = self.SORT_COLUMNS.get(self.Column(column)) if 0 <= column < len(self.Column) else None
         if sort_column is None:
-            return
+            return None
         direction = SortDirection.ASC if order == Qt.SortOrder.AscendingOrder else SortDirection.DESC
-        self.set_query(self._filter, TableSort(sort_column, direction))
+        return TableSort(sort_column, direction)
 
     def stop_reading(self) -> None:
         """Ask nothing more of the worker (it is about to close): the anchors' parts stop following each other."""

@@ -1,0 +1,43 @@
+"""Closing the window of a real `treasury-app` process: the desk closes cleanly (exit 0, no traceback) and the
+layout is saved. Qt's default — quit when the last window closes — stopped the event loop under the shell's
+closing work, and the process ended in "Event loop stopped before Future completed"."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from treasury_app.ui.window_state import STATE_FILE
+
+# The real entry point, with a Qt timer that closes the main window as a person would, once it is shown.
+CLOSER = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+app = QApplication([sys.argv[0]])
+def close_when_shown():
+    shown = [w for w in app.topLevelWidgets() if w.isVisible() and w.objectName() == "main-window"]
+    if shown:
+        print("closing the window", flush=True)
+        shown[0].close()
+    else:
+        QTimer.singleShot(50, close_when_shown)
+QTimer.singleShot(50, close_when_shown)
+from treasury_app.cli import main
+main(["--data-dir", {folder!r}], prog_name="treasury-app")
+"""
+
+
+def test_closing_the_window_ends_the_process_cleanly_and_keeps_its_layout(tmp_path):
+    folder = tmp_path / "desk"
+    folder.mkdir()
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-c", CLOSER.format(folder=str(folder))], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert "closing the window" in done.stdout, (done.stdout, done.stderr)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    saved = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+    assert saved["format"] == 1 and saved["geometry"]
