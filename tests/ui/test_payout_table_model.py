@@ -142,3 +142,20 @@ def test_a_stopped_model_asks_the_worker_nothing_more(model, qtbot):
     model.set_query(PayoutFilter(currency="BTC"))
     qtbot.wait(200)
     assert not model.is_loading and model.count == ROWS  # the last query's rows stay; nothing new was read
+
+
+def test_the_views_sort_before_any_query_reads_nothing_and_is_the_first_querys_sort(qtbot, desk):
+    """A view asks the model to sort the moment sorting is enabled: at start that was a whole-ledger read,
+    thrown away when the window asked for its first query."""
+    from treasury_app.ui.payouts.table import PayoutTableView
+
+    table, worker, _ = desk
+    made = PayoutTableModel(table, worker, page_size=100, cached_pages=4)
+    view = PayoutTableView(made)  # enables sorting, indicator on Created, newest first
+    qtbot.addWidget(view)
+    view.horizontalHeader().setSortIndicator(int(Column.AMOUNT), Qt.SortOrder.DescendingOrder)
+    assert not made.is_loading and made.count is None  # nothing asked of the worker
+    with qtbot.waitSignal(made.query_finished, timeout=10_000):
+        made.set_query(PayoutFilter())
+    largest = sorted(range(ROWS), key=lambda n: (Decimal((n * 7919) % 10007), n), reverse=True)
+    assert [made.index(row, 0).data(PAYOUT_ID_ROLE) for row in range(20)] == [n + 1 for n in largest[:20]]

@@ -160,8 +160,14 @@ class PayoutTableModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Qt's hook for a click on a header: the ledger sorts (address and reference are not sortable)."""
         sort = self.sort_for(column, order)
-        if sort is not None:
-            self.set_query(self._filter, sort)
+        if sort is None:
+            return
+        if self._generation == 0:
+            # The view asks as soon as sorting is enabled, before anyone asked for a query: keep the sort for
+            # the first one (a read now would be a whole-ledger query read only to be replaced, at start).
+            self._sort = sort
+            return
+        self.set_query(self._filter, sort)
 
     def sort_for(self, column: int, order: Qt.SortOrder) -> TableSort | None:
         """The ledger's sort for a header's column and order; None for a column the ledger does not sort by."""
