@@ -40,6 +40,8 @@ class BackgroundCheckpoints:
         self._finished = threading.Condition()
         self.checkpoints = 0
         self.last: CheckpointReport | None = None
+        self._begun = 0  # checkpoints started, numbered in order
+        self._last_done = 0  # the number of the latest one finished
         self._thread = threading.Thread(target=self._run, name="ledger-checkpoints", daemon=True)
         self._thread.start()
 
@@ -49,10 +51,12 @@ class BackgroundCheckpoints:
         self._thread.join()
 
     def wait_for_checkpoint(self, timeout: float) -> bool:
-        """Whether a checkpoint completes within `timeout` seconds from now (for tests and benchmarks)."""
+        """Whether a checkpoint that starts after this call completes within `timeout` seconds (for tests and
+        benchmarks). One already under way does not count: it copies only what was committed before it began,
+        and a caller waiting for its latest commit to be copied would be told too soon."""
         with self._finished:
-            seen = self.checkpoints
-            return self._finished.wait_for(lambda: self.checkpoints > seen, timeout)
+            begun = self._begun
+            return self._finished.wait_for(lambda: self._last_done > begun, timeout)
 
     def _run(self) -> None:
         try:
@@ -69,6 +73,9 @@ class BackgroundCheckpoints:
             conn.close()
 
     def _checkpoint(self, conn: sqlite3.Connection) -> None:
+        with self._finished:
+            self._begun += 1
+            number = self._begun
         try:
             busy, frames, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         except sqlite3.Error:
@@ -77,4 +84,5 @@ class BackgroundCheckpoints:
         with self._finished:
             self.last = CheckpointReport(bool(busy), int(frames), int(done))
             self.checkpoints += 1
+            self._last_done = number
             self._finished.notify_all()
