@@ -159,6 +159,11 @@ async def render_all(out: Path) -> list[Path]:
             await asyncio.sleep(0.1)
             grab(exporting, "export-done")
             exporting.close()
+
+            shell._idle_lock_seconds = 600.0  # as read at the sign-in; the lock itself, as the idle watch calls it
+            shell._lock()
+            await asyncio.sleep(0.2)
+            grab(shell.window, "locked")
         finally:
             await shell.close()
             await session.aclose()

@@ -12,6 +12,14 @@ import click
 from treasury_app.domain.money import format_amount
 from treasury_app.ledger import PolicyRecord
 from treasury_app.services.approval_policies import DEFAULT_APPROVAL_EXPIRY_HOURS, KEEP, ApprovalPolicies
+from treasury_app.services.idle_lock import (
+    DEFAULT_IDLE_LOCK,
+    LONGEST_IDLE_LOCK,
+    SHORTEST_IDLE_LOCK,
+    idle_lock_after,
+    parse_minutes,
+    set_idle_lock,
+)
 from treasury_app.services.operator_accounts import OperatorAccounts
 from treasury_app.services.workflow_settings import (
     WorkflowSettings,
@@ -105,6 +113,22 @@ def policy_execution(ctx: click.Context, estimate_max_age: int | None, fee_toler
     _echo_limits(limits)
 
 
+@policy_group.command("idle-lock")
+@click.option("--minutes", required=True, metavar="MINUTES",
+              help=f"Lock the window after this long without a key press or a click (default "
+                   f"{_seconds(DEFAULT_IDLE_LOCK) // 60}; {_seconds(SHORTEST_IDLE_LOCK) // 60} to "
+                   f"{_seconds(LONGEST_IDLE_LOCK) // 60}).")
+@click.option("--as", "acting_as", metavar="ADMIN", required=True, help=AS_HELP)
+@click.pass_context
+def policy_idle_lock(ctx: click.Context, minutes: str, acting_as: str) -> None:
+    """How long the window may stay unused before it locks (every window of the desk)."""
+    after = parse_minutes(minutes)
+    with open_desk(ctx) as desk:
+        acting = sign_in(OperatorAccounts(desk.ledger), acting_as)
+        set_idle_lock(desk.ledger, acting=acting, after=after)
+    _echo_idle_lock(after)
+
+
 @policy_group.command("show")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.pass_context
@@ -114,13 +138,16 @@ def policy_show(ctx: click.Context, as_json: bool) -> None:
         policies = ApprovalPolicies(desk.ledger)
         records, expiry = policies.all(), policies.approval_expiry()
         limits = WorkflowSettings.from_ledger(desk.ledger)
+        idle_lock = idle_lock_after(desk.ledger)
     hours = int(expiry.total_seconds() // 3600)
     if as_json:
         click.echo(json.dumps({"approval_expiry_hours": hours, "execution": limits.as_settings(),
+                               "idle_lock_seconds": _seconds(idle_lock),
                                "policies": [_as_dict(p) for p in records]}, indent=2))
         return
     click.echo(f"Approvals expire after {hours} hours. Daily limits count UTC days.")
     _echo_limits(limits)
+    _echo_idle_lock(idle_lock)
     if not records:
         click.echo("No policy set: no payout needs approval. Set one: treasury-app policy set --currency USDT "
                    "--approval-threshold 1000 --as ADMIN")
@@ -135,6 +162,11 @@ def _echo_limits(limits: WorkflowSettings) -> None:
                "for a new confirmation.")
     click.echo(f"A payout another process started sending is left to it for "
                f"{_seconds(limits.claim_grace)} s.")
+
+
+def _echo_idle_lock(after: timedelta) -> None:
+    minutes = Decimal(_seconds(after)) / 60
+    click.echo(f"The window locks after {minutes.normalize():f} minutes without a key press or a click.")
 
 
 def _echo_policy(policy: PolicyRecord) -> None:

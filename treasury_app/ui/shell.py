@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from treasury_app.services.payout_table import PayoutFilter, PayoutTable
 from .first_run import FirstRunScreen
 from .main_window import DeskWindow
 from .operations import Changed, Failure, Operations
+from .idle_watch import IdleWatch
 from .payouts.model import PayoutTableModel
 from .sign_in import SignInScreen
 
@@ -30,6 +32,7 @@ from .sign_in import SignInScreen
 if TYPE_CHECKING:
     from treasury_app.services.demo_data import DemoOperator
     from treasury_app.services.desk_session import DeskSession
+    from treasury_app.services.desk_worker import WorkerDesk
     from treasury_app.services.operator_accounts import OperatorSummary, SignedIn
     from treasury_app.services.poller import PayoutChange, RefreshReport
     from treasury_app.services.provider_status import ProviderStatus
@@ -87,6 +90,9 @@ class Shell:
         self.sign_in = SignInScreen(self.operations, desk_name=str(front.data_dir), sandbox=demo,
                                     demo_operators=demo_operators)
         self.sign_in.signed_in.connect(self._signed_in)
+        self.idle_watch = IdleWatch(parent=self.window)
+        self.idle_watch.idle.connect(self._lock)
+        self._idle_lock_seconds = 0.0
         self._wire()
         if not isinstance(desk, DeskFront):
             self.attach(desk)
@@ -299,6 +305,7 @@ class Shell:
         self.window.show_signed_in(signed)
         self.window.show_desk()
         self._count_waiting()
+        self._arm_idle_lock()
         selected = self.window.table.selected_payout()
         if selected is not None:  # the row chosen before signing out, now with this operator's actions
             self._show_payout(selected)
@@ -307,6 +314,7 @@ class Shell:
         """Back to the sign-in screen; switching operator also empties the name, for the next person's."""
         for dialog in self._dialogs:
             dialog.close()
+        self.idle_watch.disarm()
         self.calls = None
         self.window.show_signed_in(None)
         self._detail_reads += 1  # a read under way for the operator signing out must not be shown
@@ -316,6 +324,27 @@ class Shell:
             self.sign_in.operator.clear()
         self.sign_in.reset()
         self.window.show_screen(self.sign_in)
+
+    def _arm_idle_lock(self) -> None:
+        def read(desk: WorkerDesk) -> float:
+            from treasury_app.services.idle_lock import idle_lock_after  # after the first paint: see its imports
+
+            return idle_lock_after(desk.ledger).total_seconds()
+
+        def arm(seconds: float) -> None:
+            if self.calls is not None:  # still signed in
+                self._idle_lock_seconds = seconds
+                self.idle_watch.arm(seconds)
+
+        self.operations.run_in_worker("read the idle lock", read, on_done=arm)
+
+    def _lock(self) -> None:
+        """Nobody touched the desk for its idle time: sign out (dialogs closed, nothing sent from them, the
+        sign-in screen over the table); the same operator or another signs in again. The poller runs on."""
+        minutes = Decimal(int(self._idle_lock_seconds)) / 60
+        self._sign_out(keep_name=True)
+        self.sign_in.show_notice(f"Locked after {minutes.normalize():f} minutes without use. Sign in again, "
+                                 "or as another operator.")
 
     def _count_waiting(self) -> None:
         if self.calls is None:

@@ -69,6 +69,11 @@ class SignInScreen(QWidget):
         top.addWidget(self.badge)
         column.addLayout(top)
         column.addWidget(hint(f"Sign in to the desk at {desk_name}."))
+        self.notice = QLabel()  # why this screen is up when it was not asked for (the idle lock)
+        self.notice.setObjectName("sign-in-notice")
+        self.notice.setWordWrap(True)
+        self.notice.setVisible(False)
+        column.addWidget(self.notice)
         column.addWidget(card(form, self.error, row(self.submit)))
         if demo_operators:
             column.addWidget(self._demo_card(demo_operators))
@@ -81,6 +86,10 @@ class SignInScreen(QWidget):
     def show_sandbox(self, sandbox: bool) -> None:
         """Marked SANDBOX once the session knows that a provider runs on the sandbox."""
         self.badge.setVisible(sandbox)
+
+    def show_notice(self, text: str | None) -> None:
+        self.notice.setText(f"<b>{text}</b>" if text else "")
+        self.notice.setVisible(bool(text))
 
     def reset(self) -> None:
         """Ready for the next person: empty password, no error."""
@@ -124,6 +133,7 @@ class SignInScreen(QWidget):
 
     def _accepted(self, signed: SignedIn) -> None:
         self.password.clear()
+        self.show_notice(None)
         self.submit.setEnabled(True)
         self.signed_in.emit(signed)
 

@@ -1,0 +1,92 @@
+"""The idle lock in the real window, on a clock the test moves: after the desk's idle time without a key press
+or a click, the table, the detail and every dialog are gone behind the sign-in screen (nothing of an amount or
+an address left on screen), the poller runs on, and the same operator or another signs in again."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from ui_loop import drive, until
+from window_driver import compose, sign_in
+
+from treasury_app.ui.compose.compose_dialog import ComposeDialog
+
+
+class MovedClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def locked(shell) -> bool:
+    return shell.window.screens.currentWidget() is shell.sign_in and shell.sign_in.notice.isVisible()
+
+
+def test_ten_idle_minutes_put_the_sign_in_screen_over_everything_and_the_same_operator_comes_back(
+        shell, loop, qtbot):
+    clock = MovedClock()
+    shell.idle_watch.clock = clock
+
+    async def story() -> None:
+        await sign_in(shell, qtbot, "iris")
+        await until(lambda: shell.idle_watch.armed, what="the idle lock armed")
+        dialog = await compose(shell, qtbot, amount="12.5")
+        assert dialog.isVisible()
+        clock.now += 599
+        shell.idle_watch.check()
+        assert not locked(shell) and dialog.isVisible()
+        clock.now += 2
+        await until(lambda: locked(shell), what="the window locked")
+        assert "Locked after 10 minutes without use" in shell.sign_in.notice.text()
+        assert not shell.window.table.isVisible() and not shell.window.detail.isVisible()
+        assert not any(isinstance(d, ComposeDialog) and d.isVisible() for d in shell._dialogs)
+        assert not shell.window.new_payout.isEnabled()  # its shortcut opens nothing behind the lock
+        assert shell.sign_in.operator.text() == "iris"
+        assert shell._poller_task is not None and not shell._poller_task.done()  # the poller runs on
+        await sign_in(shell, qtbot, "iris")
+        assert shell.window.table.isVisible() and not shell.sign_in.notice.isVisible()
+
+    drive(loop, shell, story)
+
+
+def test_a_key_press_or_a_click_starts_the_count_again(shell, loop, qtbot):
+    clock = MovedClock()
+    shell.idle_watch.clock = clock
+
+    async def story() -> None:
+        await sign_in(shell, qtbot, "iris")
+        await until(lambda: shell.idle_watch.armed, what="the idle lock armed")
+        clock.now += 500
+        QTest.keyClick(shell.window.table, Qt.Key.Key_Down)
+        clock.now += 500
+        shell.idle_watch.check()
+        assert not locked(shell)
+        QTest.mouseClick(shell.window.table.viewport(), Qt.MouseButton.LeftButton)
+        clock.now += 599
+        shell.idle_watch.check()
+        assert not locked(shell)
+        clock.now += 1
+        shell.idle_watch.check()
+        assert locked(shell)
+
+    drive(loop, shell, story)
+
+
+def test_another_operator_may_sign_in_at_the_lock(shell, loop, qtbot):
+    clock = MovedClock()
+    shell.idle_watch.clock = clock
+
+    async def story() -> None:
+        await sign_in(shell, qtbot, "iris")
+        await until(lambda: shell.idle_watch.armed, what="the idle lock armed")
+        clock.now += 600
+        shell.idle_watch.check()
+        assert locked(shell)
+        shell.sign_in.operator.clear()
+        await sign_in(shell, qtbot, "arno")
+        assert shell.calls is not None and shell.calls.acting.name == "arno"
+        assert "arno" in shell.window.status.operator.text()
+
+    drive(loop, shell, story)
