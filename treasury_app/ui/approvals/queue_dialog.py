@@ -212,6 +212,7 @@ def _queue_table(name: str) -> QTableWidget:
     table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
     table.setAlternatingRowColors(True)
     table.horizontalHeader().setStretchLastSection(True)
+    table.horizontalHeader().setAccessibleName(f"{name}: columns")
     return table
 
 

@@ -78,7 +78,9 @@ class FilterBar(QWidget):
         self.search.setAccessibleName("Search payouts")
         self.search.setPlaceholderText("Search address, reference, key, provider id, tx hash  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
-        self.search.addAction(theme.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        magnifier = self.search.addAction(theme.icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        magnifier.setText("Search")  # what a screen reader says for the icon
+        magnifier.triggered.connect(self._announce)
         self.error = field_error()
 
         self._typing = QTimer(self)

@@ -38,6 +38,7 @@ class PayoutTableView(QTableView):
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         header = self.horizontalHeader()
         header.setHighlightSections(False)
+        header.setAccessibleName("Payout columns: click one to sort by it")
         header.setSortIndicator(int(PayoutTableModel.Column.CREATED), Qt.SortOrder.DescendingOrder)
         width = self.fontMetrics().averageCharWidth()
         for column in PayoutTableModel.Column:
