@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,33 +92,37 @@ def timed_process(command: list[str], env: dict[str, str], output: Path | None =
 
 def export_desk(cache_dir: Path, rows: int) -> Path:
     """A desk (data folder) holding a copy of the cached ledger and an operator who may export."""
-    data_dir = cache_dir / f"export-desk-{rows}"
-    if not ledger_path(data_dir).exists():
-        cached = ledger_file(cache_dir, rows)
-        ledger_path(data_dir).parent.mkdir(parents=True, exist_ok=True)
-        partial = data_dir / "copying.partial"
-        shutil.copyfile(cached, partial)
-        with open_ledger(partial) as ledger:
+
+    def add_exporter(copy: Path) -> None:
+        with open_ledger(copy) as ledger:
             OperatorAccounts(ledger).add(OPERATOR, ["admin"], PASSWORD, acting=None)
-        partial.rename(ledger_path(data_dir))
-    return data_dir
+
+    return _desk_from(ledger_file(cache_dir, rows), cache_dir / f"export-desk-{rows}", add_exporter)
 
 
 def quoted_desk(cache_dir: Path, rows: int) -> Path:
     """The smaller desk with every line needing quotes and every payout approved (see the docstring)."""
-    data_dir = cache_dir / f"export-desk-{rows}-quoted"
-    if not ledger_path(data_dir).exists():
-        plain = export_desk(cache_dir, rows)
-        ledger_path(data_dir).parent.mkdir(parents=True, exist_ok=True)
-        partial = data_dir / "copying.partial"
-        shutil.copyfile(ledger_path(plain), partial)
-        with sqlite3.connect(partial) as conn:
+
+    def quote_and_approve(copy: Path) -> None:
+        with sqlite3.connect(copy) as conn:
             conn.execute("""UPDATE payouts SET note = 'invoice ' || id || ', paid "in full"'""")
             for operator, every in (("approver-one", 1), ("approver-two", 3)):
                 conn.execute("INSERT INTO approvals (payout_id, decision, operator, payout_digest, decided_at) "
                              "SELECT id, 'approved', ?, 'benchmark', created_at FROM payouts WHERE id % ? = 0",
                              (operator, every))
         conn.close()
+
+    plain = export_desk(cache_dir, rows)
+    return _desk_from(ledger_path(plain), cache_dir / f"export-desk-{rows}-quoted", quote_and_approve)
+
+
+def _desk_from(source: Path, data_dir: Path, prepare: Callable[[Path], None]) -> Path:
+    """`data_dir` with a prepared copy of the ledger `source`, made once (a partial copy never counts as made)."""
+    if not ledger_path(data_dir).exists():
+        ledger_path(data_dir).parent.mkdir(parents=True, exist_ok=True)
+        partial = data_dir / "copying.partial"
+        shutil.copyfile(source, partial)
+        prepare(partial)
         partial.rename(ledger_path(data_dir))
     return data_dir
 

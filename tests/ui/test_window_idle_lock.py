@@ -20,18 +20,22 @@ class MovedClock:
         return self.now
 
 
+async def signed_in_on_a_moved_clock(shell, qtbot, name: str = "iris") -> MovedClock:
+    clock = MovedClock()
+    shell.idle_watch.clock = clock
+    await sign_in(shell, qtbot, name)
+    await until(lambda: shell.idle_watch.armed, what="the idle lock armed")
+    return clock
+
+
 def locked(shell) -> bool:
     return shell.window.screens.currentWidget() is shell.sign_in and shell.sign_in.notice.isVisible()
 
 
 def test_ten_idle_minutes_put_the_sign_in_screen_over_everything_and_the_same_operator_comes_back(
         shell, loop, qtbot):
-    clock = MovedClock()
-    shell.idle_watch.clock = clock
-
     async def story() -> None:
-        await sign_in(shell, qtbot, "iris")
-        await until(lambda: shell.idle_watch.armed, what="the idle lock armed")
+        clock = await signed_in_on_a_moved_clock(shell, qtbot)
         dialog = await compose(shell, qtbot, amount="12.5")
         assert dialog.isVisible()
         clock.now += 599
@@ -52,12 +56,8 @@ def test_ten_idle_minutes_put_the_sign_in_screen_over_everything_and_the_same_op
 
 
 def test_a_key_press_or_a_click_starts_the_count_again(shell, loop, qtbot):
-    clock = MovedClock()
-    shell.idle_watch.clock = clock
-
     async def story() -> None:
-        await sign_in(shell, qtbot, "iris")
-        await until(lambda: shell.idle_watch.armed, what="the idle lock armed")
+        clock = await signed_in_on_a_moved_clock(shell, qtbot)
         clock.now += 500
         QTest.keyClick(shell.window.table, Qt.Key.Key_Down)
         clock.now += 500
@@ -75,12 +75,8 @@ def test_a_key_press_or_a_click_starts_the_count_again(shell, loop, qtbot):
 
 
 def test_another_operator_may_sign_in_at_the_lock(shell, loop, qtbot):
-    clock = MovedClock()
-    shell.idle_watch.clock = clock
-
     async def story() -> None:
-        await sign_in(shell, qtbot, "iris")
-        await until(lambda: shell.idle_watch.armed, what="the idle lock armed")
+        clock = await signed_in_on_a_moved_clock(shell, qtbot)
         clock.now += 600
         shell.idle_watch.check()
         assert locked(shell)
