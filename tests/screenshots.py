@@ -159,6 +159,23 @@ async def render_all(out: Path) -> list[Path]:
             await asyncio.sleep(0.1)
             grab(exporting, "export-done")
             exporting.close()
+
+            from treasury_app.ui.audit.audit_dialog import AuditDialog
+
+            shell.window.audit_trail.trigger()
+            auditing = await open_dialog(shell, AuditDialog)
+            await until(lambda: auditing.model.loaded and not shell.operations.busy, what="the audit trail")
+            bot.mouseClick(auditing.verify_button, _left())
+            await until(lambda: auditing.verdict is not None, what="the chain verified")
+            await asyncio.sleep(0.2)
+            grab(auditing, "audit-verified")
+            auditing.operator.setCurrentIndex(auditing.operator.findData("arno"))
+            await until(lambda: auditing.model.audit_filter.operator == "arno" and not shell.operations.busy,
+                        what="arno's rows")
+            auditing.table.selectRow(0)
+            await asyncio.sleep(0.2)
+            grab(auditing, "audit-filtered")
+            auditing.close()
         finally:
             await shell.close()
             await session.aclose()
