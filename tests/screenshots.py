@@ -175,6 +175,18 @@ async def render_all(out: Path) -> list[Path]:
             auditing.table.selectRow(0)
             await asyncio.sleep(0.2)
             grab(auditing, "audit-filtered")
+
+            # Last, for it breaks the demo's chain: one row edited behind the app's back, as anyone with the file can.
+            import sqlite3
+
+            editing = sqlite3.connect(session.ledger.path, isolation_level=None)
+            editing.execute("UPDATE audit_log SET operator = 'mallory' WHERE seq = 12")
+            editing.close()
+            auditing.operator.setCurrentIndex(auditing.operator.findData(None))
+            bot.mouseClick(auditing.verify_button, _left())
+            await until(lambda: auditing.verdict is not None and not auditing.verdict.intact, what="the break found")
+            await asyncio.sleep(0.2)
+            grab(auditing, "audit-broken")
             auditing.close()
         finally:
             await shell.close()

@@ -136,6 +136,7 @@ def test_verify_after_a_row_edited_in_the_file_names_the_first_bad_row(shell, lo
         assert not dialog.verdict.intact and expected.first_problem.startswith("row 7 ")
         assert f"First broken: {expected.first_problem}" in dialog.result.text()
         assert "mallory" in dialog.result.text() and "broken" in dialog.result.text()
+        assert dialog.head.text() == "" and not dialog.copy_head.isEnabled()  # no head to note on a broken chain
 
     drive(loop, shell, story)
 

@@ -230,9 +230,13 @@ class AuditDialog(QDialog):
             self.result.setProperty("role", "field-error")
         self.result.style().unpolish(self.result)
         self.result.style().polish(self.result)
-        self.head.setText(verdict.head_text or "")
+        # A broken chain's last row is no head to write down (`audit verify` prints none then): nothing to copy.
+        head = verdict.head_text if verdict.intact else None
+        self.head.setText(head or "")
+        self.head.setPlaceholderText("No chain head to note: the chain is broken" if not verdict.intact else
+                                     "The chain is empty: nothing recorded yet")
         self.head.setCursorPosition(0)
-        self.copy_head.setEnabled(verdict.head_text is not None)
+        self.copy_head.setEnabled(head is not None)
 
     def _verify_failed(self, failure: Failure) -> bool:
         self.progress.setVisible(False)
@@ -255,7 +259,7 @@ def _table(model: AuditTableModel) -> QTableView:
     table.verticalHeader().setVisible(False)
     header = table.horizontalHeader()
     for column, width in ((AuditTableModel.Column.SEQ, 60), (AuditTableModel.Column.TIME, 150),
-                          (AuditTableModel.Column.OPERATOR, 100), (AuditTableModel.Column.ACTION, 170),
+                          (AuditTableModel.Column.OPERATOR, 100), (AuditTableModel.Column.ACTION, 210),
                           (AuditTableModel.Column.SUBJECT, 110)):
         table.setColumnWidth(column, width)
     header.setSectionResizeMode(AuditTableModel.Column.DETAIL, QHeaderView.ResizeMode.Stretch)
