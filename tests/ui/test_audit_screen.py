@@ -102,6 +102,13 @@ def test_a_long_trail_is_read_a_page_at_a_time(shell, loop, qtbot):
         assert model.entry_at(PAGE_SIZE * 10) is None  # the pages between were never read
         assert model.rows_held <= 3 * PAGE_SIZE < total
 
+        seen: list[tuple[int, int]] = []
+        dialog.progressed.connect(lambda done, of: seen.append((done, of)))
+        click(qtbot, dialog.verify_button)
+        await until(lambda: dialog.verdict is not None, what="the verdict")
+        assert dialog.verdict.intact and (2000, total) in seen and seen[-1] == (total, total)
+        assert dialog.progress.isHidden() and dialog.verify_button.isEnabled()
+
     drive(loop, shell, story)
 
 
