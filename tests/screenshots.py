@@ -160,6 +160,35 @@ async def render_all(out: Path) -> list[Path]:
             grab(exporting, "export-done")
             exporting.close()
 
+            from treasury_app.ui.audit.audit_dialog import AuditDialog
+
+            shell.window.audit_trail.trigger()
+            auditing = await open_dialog(shell, AuditDialog)
+            await until(lambda: auditing.model.loaded and not shell.operations.busy, what="the audit trail")
+            bot.mouseClick(auditing.verify_button, _left())
+            await until(lambda: auditing.verdict is not None, what="the chain verified")
+            await asyncio.sleep(0.2)
+            grab(auditing, "audit-verified")
+            auditing.operator.setCurrentIndex(auditing.operator.findData("arno"))
+            await until(lambda: auditing.model.audit_filter.operator == "arno" and not shell.operations.busy,
+                        what="arno's rows")
+            auditing.table.selectRow(0)
+            await asyncio.sleep(0.2)
+            grab(auditing, "audit-filtered")
+
+            # Last, for it breaks the demo's chain: one row edited behind the app's back, as anyone with the file can.
+            import sqlite3
+
+            editing = sqlite3.connect(session.ledger.path, isolation_level=None)
+            editing.execute("UPDATE audit_log SET operator = 'mallory' WHERE seq = 12")
+            editing.close()
+            auditing.operator.setCurrentIndex(auditing.operator.findData(None))
+            bot.mouseClick(auditing.verify_button, _left())
+            await until(lambda: auditing.verdict is not None and not auditing.verdict.intact, what="the break found")
+            await asyncio.sleep(0.2)
+            grab(auditing, "audit-broken")
+            auditing.close()
+
             shell._idle_lock_seconds = 600.0  # as read at the sign-in; the lock itself, as the idle watch calls it
             shell._lock()
             await asyncio.sleep(0.2)

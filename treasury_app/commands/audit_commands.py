@@ -10,12 +10,11 @@ import click
 
 from treasury_app.ledger import AuditRow
 from treasury_app.security.audit_chain import verify
+from treasury_app.services.audit_trail import row_line, verdict_of
 
 from . import open_desk
 
 EXIT_BROKEN = 1
-# Problems listed after the first one; `verify` counts them all.
-SHOWN_PROBLEMS = 20
 
 
 @click.group("audit")
@@ -29,25 +28,12 @@ def audit_verify(ctx: click.Context) -> None:
     """Check the whole chain and every payout and approval against it; exit 1 on any break."""
     with open_desk(ctx) as desk:
         report = verify(desk.ledger)
-    checked = (f"{report.rows_checked} rows, {report.payouts_checked} payouts, {report.approvals_checked} "
-               "approvals checked")
-    if report.intact:
-        click.echo(f"audit trail intact: {checked}")
-        if report.head_seq is not None:
-            click.echo(f"head: row {report.head_seq}, hash {report.head_hash}")
-            click.echo("(note the head somewhere safe: a later verify must reach it or go past it)")
+    verdict = verdict_of(report)
+    for line in verdict.lines():
+        click.echo(line)
+    if verdict.intact:
         return
-    first = report.first_problem
-    assert first is not None
-    click.echo(f"AUDIT TRAIL BROKEN ({checked}); {report.problem_count} problem(s).")
-    click.echo(f"first broken: {first.message}")
-    if report.first_broken_row is not None:
-        click.echo(f"  the row as stored: {_line(report.first_broken_row)}")
-    for problem in report.problems[1:SHOWN_PROBLEMS + 1]:
-        click.echo(f"also: {problem.message}")
-    if report.problem_count > SHOWN_PROBLEMS + 1:
-        click.echo(f"… and {report.problem_count - SHOWN_PROBLEMS - 1} more")
-    click.echo(f"Error: the audit trail is broken: {first.message}", err=True)
+    click.echo(f"Error: the audit trail is broken: {verdict.first_problem}", err=True)
     sys.exit(EXIT_BROKEN)
 
 
@@ -61,12 +47,7 @@ def audit_show(ctx: click.Context, since: datetime | None, as_json: bool) -> Non
     start = since.replace(tzinfo=UTC) if since is not None else None
     with open_desk(ctx) as desk:
         for row in desk.ledger.audit.rows(since=start):
-            click.echo(json.dumps(_as_dict(row), ensure_ascii=False) if as_json else _line(row))
-
-
-def _line(row: AuditRow) -> str:
-    return (f"#{row.seq}  {row.at:%Y-%m-%d %H:%M:%S}  {row.operator or '-'}  {row.action}  {row.subject or '-'}  "
-            f"{row.detail_json or ''}").rstrip()
+            click.echo(json.dumps(_as_dict(row), ensure_ascii=False) if as_json else row_line(row))
 
 
 def _as_dict(row: AuditRow) -> dict[str, object]:

@@ -24,6 +24,7 @@ from .settings import SettingsRepository
 from .timestamps import utc_now
 
 if TYPE_CHECKING:
+    from .audit_trail_reads import AuditTrailReads
     from .report_reads import ReportReads
 
 
@@ -48,6 +49,13 @@ class Ledger:
         from .report_reads import ReportReads
 
         return ReportReads(self._link)
+
+    @cached_property
+    def audit_trail(self) -> AuditTrailReads:
+        """The audit trail as the window pages it (newest first, filtered); loaded when first asked for."""
+        from .audit_trail_reads import AuditTrailReads
+
+        return AuditTrailReads(self._link)
 
     @property
     def path(self) -> Path:

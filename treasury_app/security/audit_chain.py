@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
 from treasury_app.domain.approval_binding import canonical_amount
 from treasury_app.ledger import ApprovalRecord, AuditRow, Ledger, PayoutRecord
+from treasury_app.ledger.audit_trail_reads import AuditFilter
 from treasury_app.ledger.timestamps import format_optional_timestamp, format_timestamp
 
 # The first row's "previous hash": a fixed constant, so a chain can only start in one way.
@@ -179,26 +180,40 @@ class _Findings:
             self.kept.append(AuditProblem(kind, message, seq))
 
 
-def verify(ledger: Ledger) -> VerifyReport:
+# How often the walk says how far it got: often enough for a progress bar, rarely enough to cost nothing.
+PROGRESS_EVERY_ROWS = 2000
+Progress = Callable[[int, int], None]
+
+
+def verify(ledger: Ledger, progress: Progress | None = None) -> VerifyReport:
     """Walk the chain in order, then check every payout and approval against its last audited digest.
+
+    `progress(rows_walked, rows_in_chain)` is called now and then during the walk (on the caller's thread), and
+    once more at the end; it changes nothing in the report.
 
     All from one snapshot of the ledger: the walk reads the chain, the payouts and the approvals by many
     statements, and a transition committed by another process between them would otherwise show as a payout
     that differs from its last audited row.
     """
     with ledger.snapshot():
-        return _verify(ledger)
+        return _verify(ledger, progress)
 
 
-def _verify(ledger: Ledger) -> VerifyReport:
+def _verify(ledger: Ledger, progress: Progress | None) -> VerifyReport:
     findings = _Findings()
     # Last audited digest (as bytes, to keep a large ledger's walk small) and the row that recorded it.
     payouts: dict[int, tuple[int, bytes]] = {}
     approvals: dict[int, tuple[int, bytes]] = {}
     prev_hash, expected_seq, count, head = GENESIS_HASH, 1, 0, None
     first_broken: AuditRow | None = None
+    # Counted inside the same snapshot as the walk, so the total is the walk's own (asked only for a progress bar).
+    total = ledger.audit_trail.count(AuditFilter()) if progress is not None else 0
+    if progress is not None:
+        progress(0, total)
     for row in ledger.audit.rows():
         count += 1
+        if progress is not None and count % PROGRESS_EVERY_ROWS == 0:
+            progress(count, max(total, count))
         if not _check_link(row, prev_hash, expected_seq, findings) and first_broken is None:
             first_broken = row
         prev_hash, expected_seq, head = row.hash, row.seq + 1, row
@@ -212,6 +227,8 @@ def _verify(ledger: Ledger) -> VerifyReport:
             approvals[approval_id] = (row.seq, _bytes(digest))
     payouts_checked = _check_payouts(ledger, payouts, findings)
     approvals_checked = _check_approvals(ledger, approvals, findings)
+    if progress is not None:
+        progress(count, count)
     return VerifyReport(count, payouts_checked, approvals_checked, head.seq if head else None,
                         head.hash if head else None, tuple(findings.kept), findings.count, first_broken)
 

@@ -26,6 +26,7 @@ from .compose.review import Reviewed
 if TYPE_CHECKING:  # the session loads after the window's first paint
     from pathlib import Path
 
+    from treasury_app.services.audit_trail import VerifyVerdict
     from treasury_app.services.desk_session import DeskSession
     from treasury_app.services.reports import ReportRequest, ReportWritten
 
@@ -59,6 +60,13 @@ class DeskCalls:
         return await write_report_in_background(self._session.ledger.path, request, target, acting=self.acting,
                                                 replace=replace, progress=progress, cancelled=cancelled,
                                                 clock=self._session.clock)
+
+    async def verify_audit(self, progress: Callable[[int, int], None]) -> VerifyVerdict:
+        """The chain check on a thread of its own, over its own ledger connection (as `export`)."""
+        from treasury_app.services.audit_trail import verify_in_background
+
+        return await verify_in_background(self._session.ledger.path, self.acting, progress=progress,
+                                          clock=self._session.clock)
 
     # --- compose, estimate, send ----------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""The main window: a toolbar (New payout, Refresh, Approvals, Find), the filter bar, the payouts table beside
-the detail panel, and the status bar; screens before sign-in (first run, sign-in) take the same window."""
+"""The main window: a toolbar (New payout, Refresh, Approvals, Export, Audit trail, Find), the filter bar, the
+payouts table beside the detail panel, and the status bar; screens before sign-in (first run, sign-in) take the
+same window."""
 
 from __future__ import annotations
 
@@ -78,6 +79,8 @@ class DeskWindow(QMainWindow):
                                       "Payouts waiting for an approval (Ctrl+Shift+A)")
         self.export = self._action("Export…", "file-down", "Ctrl+E",
                                    "A CSV report of the payouts, for finance and auditors (Ctrl+E)")
+        self.audit_trail = self._action("Audit trail", "history", "Ctrl+Shift+H",
+                                        "Every recorded action, and the check that none was altered (Ctrl+Shift+H)")
         self.find = QAction(theme.icon("search"), "Find", self)
         self.find.setShortcut(QKeySequence.StandardKey.Find)
         self.find.triggered.connect(lambda: (self.filters.search.setFocus(), self.filters.search.selectAll()))
@@ -117,6 +120,9 @@ class DeskWindow(QMainWindow):
         exports = may(roles, Permission.EXPORT)
         self.export.setVisible(exports)
         self.export.setEnabled(exports)
+        reads = may(roles, Permission.VIEW)  # every role reads the trail, as `audit show` and `audit verify` allow
+        self.audit_trail.setVisible(reads)
+        self.audit_trail.setEnabled(reads)
         self.switch_operator.setVisible(signed is not None)
         self.sign_out.setVisible(signed is not None)
         self.status.show_operator(signed)

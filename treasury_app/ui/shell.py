@@ -237,6 +237,7 @@ class Shell:
         window.refresh.triggered.connect(self._refresh)
         window.approvals.triggered.connect(lambda: self._open_approvals())
         window.export.triggered.connect(self._open_export)
+        window.audit_trail.triggered.connect(self._open_audit)
         window.switch_operator.triggered.connect(lambda: self._sign_out(keep_name=False))
         window.sign_out.triggered.connect(lambda: self._sign_out(keep_name=True))
         window.filters.filter_changed.connect(self.model.set_query)
@@ -441,6 +442,14 @@ class Shell:
                               choice=self.window.filters.current_choice(), parent=self.window)
         self._keep(dialog)
         dialog.show()
+
+    def _open_audit(self) -> None:
+        if self.calls is not None:
+            from .audit.audit_dialog import AuditDialog
+
+            dialog = AuditDialog(self.operations, self.calls.acting, self.calls.verify_audit, parent=self.window)
+            self._keep(dialog)
+            dialog.show()
 
     def _select_when_shown(self, payout_id: int) -> None:
         """After the table re-read its query (a new payout), select the payout the dialog wrote."""

@@ -1,0 +1,1 @@
+"""The Audit trail screen: its paged model and its dialog."""
