@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .connection import LedgerConnection
+from .connection import LedgerConnection, typed_errors
 from .errors import LedgerFileError, LedgerVersionError
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -14,10 +14,15 @@ def file_version(link: LedgerConnection) -> int:
 
 def refuse_unknown_file(link: LedgerConnection) -> int:
     """Raise unless this version may open the file; nothing in the file is changed either way."""
-    version = file_version(link)
+    # One statement, so one snapshot: read apart, another process creating the ledger could commit its tables
+    # between the two, and a file at version 0 "with tables of its own" would be refused as somebody else's.
+    with typed_errors(link.path):  # also the first proof that the file is SQLite at all
+        version, tables = link.conn.execute(
+            "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master)").fetchone()
+    version = int(version)
     if version > SCHEMA_VERSION:
         raise LedgerVersionError(link.path, version, SCHEMA_VERSION)
-    if version == 0 and link.scalar("SELECT count(*) FROM sqlite_master"):
+    if version == 0 and tables:
         # Version 0 with tables in it is somebody else's database: adding ours to it would mix two worlds.
         raise LedgerFileError(
             link.path,
