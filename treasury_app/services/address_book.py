@@ -99,6 +99,12 @@ def entry_problems(fields: EntryFields) -> dict[str, str]:
     return problems
 
 
+def fields_from_payout(payout: PayoutRecord, label: str = "") -> EntryFields:
+    """A new entry's fields prefilled from a payout; the label is the person's to give."""
+    return EntryFields(label=label, currency=payout.currency, network=payout.network, address=payout.address,
+                       note=f"Added from payout #{payout.id}")
+
+
 def may_manage(roles: frozenset[str] | set[str] | tuple[str, ...]) -> bool:
     return may(roles, Permission.MANAGE_ADDRESS_BOOK)
 
@@ -142,10 +148,7 @@ class AddressBook:
         return entry
 
     def fields_from_payout(self, payout: PayoutRecord, label: str = "") -> EntryFields:
-        """A new entry's fields prefilled from a payout (its reference as the first guess at a label)."""
-        return EntryFields(label=label or (payout.reference or ""), currency=payout.currency,
-                           network=payout.network, address=payout.address,
-                           note=f"Added from payout #{payout.id}")
+        return fields_from_payout(payout, label)
 
     def why_not_add_from(self, payout: PayoutRecord, acting: SignedIn | None) -> str | None:
         """Why `acting` cannot add this payout's destination (None: they can). Only a completed payout's

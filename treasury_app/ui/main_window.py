@@ -78,6 +78,8 @@ class DeskWindow(QMainWindow):
                                       "Payouts waiting for an approval (Ctrl+Shift+A)")
         self.export = self._action("Export…", "file-down", "Ctrl+E",
                                    "A CSV report of the payouts, for finance and auditors (Ctrl+E)")
+        self.address_book = self._action("Address book", "wallet", "Ctrl+B",
+                                         "Named destinations: search, add, remove (Ctrl+B)")
         self.find = QAction(theme.icon("search"), "Find", self)
         self.find.setShortcut(QKeySequence.StandardKey.Find)
         self.find.triggered.connect(lambda: (self.filters.search.setFocus(), self.filters.search.selectAll()))
