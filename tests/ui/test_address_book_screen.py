@@ -102,3 +102,36 @@ def test_a_completed_payouts_destination_is_added_from_the_detail_panel(shell, l
     drive(loop, shell, story)
 
 
+
+
+def test_removing_an_entry_asks_first_and_cancel_keeps_it(shell, loop, qtbot):
+    from PySide6.QtWidgets import QMessageBox
+
+    shell.front.ledger.address_book.add(label="Old supplier", currency="USDT", network="TRON", address=OTHER_TRON,
+                                        actor="ada")
+
+    async def story() -> None:
+        await sign_in(shell, qtbot, "arno")
+        shell.window.address_book.trigger()
+        book = await open_dialog(shell, AddressBookDialog)
+        await until(lambda: labels_in(book) == ["Old supplier"], what="the entry listed")
+        book.table.selectRow(0)
+
+        def question() -> QMessageBox | None:
+            return next((c for c in book._children if isinstance(c, QMessageBox) and c.isVisible()), None)
+
+        click(qtbot, book.remove_button)
+        box = await until(question, what="the question before removing")
+        assert "Old supplier" in box.text()
+        click(qtbot, box.button(QMessageBox.StandardButton.Cancel))
+        await until(lambda: question() is None, what="the question closed")
+        assert shell.front.ledger.address_book.all() != []
+        click(qtbot, book.remove_button)
+        box = await until(question, what="the question again")
+        click(qtbot, box.button(QMessageBox.StandardButton.Yes))
+        await until(lambda: labels_in(book) == [], what="the entry gone from the table")
+        assert shell.front.ledger.address_book.all() == []
+        rows = [r for r in shell.front.ledger.audit.rows() if r.action == "address_book.removed"]
+        assert [r.operator for r in rows] == ["arno"]
+
+    drive(loop, shell, story)
