@@ -160,6 +160,32 @@ async def render_all(out: Path) -> list[Path]:
             grab(exporting, "export-done")
             exporting.close()
 
+            from treasury_app.services.address_book import AddressBook, EntryFields
+            from treasury_app.ui.address_book.screen import AddressBookDialog
+
+            book, ada = AddressBook(session.ledger), session.accounts.authenticate("ada", PASSWORDS["ada"])
+            for entry in (EntryFields("Supplier Ltd", "USDT", "TRON", "TDD97yguPESTpcrJMqU6h2ozZbibv4Vaqm",
+                                      "Monthly invoice, contract 2026-04"),
+                          EntryFields("Exchange hot wallet", "USDT", "TRON", "TJRabPrwbZy45sbavfcjinPJC18kjpRTv8"),
+                          EntryFields("Payroll contractor (EU)", "USDC", "ETH",
+                                      "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359", "Invoices in EUR, paid in USDC"),
+                          EntryFields("Cold storage", "BTC", "BTC", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq")):
+                book.add(entry, acting=ada)
+            shell.window.address_book.trigger()
+            screen = await open_dialog(shell, AddressBookDialog)
+            await until(lambda: screen.table.rowCount() == 4, what="the address book's entries")
+            screen.table.selectRow(3)
+            await asyncio.sleep(0.2)
+            grab(screen, "address-book")
+            screen.close()
+            dialog = await compose(shell, bot, amount="250", address="")
+            type_into(bot, dialog.book.search, "supp")
+            await until(lambda: len(dialog.book.entries) == 1, what="the picker's search")
+            dialog.book.choose(dialog.book.entries[0].id)
+            await asyncio.sleep(0.2)
+            grab(dialog, "compose-address-book")
+            dialog.close()
+
             from treasury_app.ui.audit.audit_dialog import AuditDialog
 
             shell.window.audit_trail.trigger()

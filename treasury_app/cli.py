@@ -46,6 +46,7 @@ LAZY_COMMANDS = {
     "provider": "treasury_app.commands.provider_commands:provider_group",
     "refresh": "treasury_app.commands.refresh_commands:refresh_command",
     "export": "treasury_app.commands.export_commands:export_group",
+    "address-book": "treasury_app.commands.address_book_commands:address_book_group",
 }
 
 

@@ -13,6 +13,7 @@ class PayoutAction(StrEnum):
     REJECT = "reject"
     EXECUTE = "execute"
     ESTIMATE = "estimate"
+    ADD_TO_ADDRESS_BOOK = "add_to_address_book"  # its destination, once it was paid
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,9 @@ class Permission(StrEnum):
     MANAGE_OPERATORS = "manage_operators"
     MANAGE_PROVIDERS = "manage_providers"
     MANAGE_POLICY = "manage_policy"
+    # An address-book entry counts as a known destination for the approval policy (it can lift "new
+    # destination needs approval"), so whoever adds one vouches for it like an approver: never an initiator.
+    MANAGE_ADDRESS_BOOK = "manage_address_book"
 
 
 _READ = frozenset({Permission.VIEW, Permission.EXPORT})
@@ -35,8 +38,9 @@ _READ = frozenset({Permission.VIEW, Permission.EXPORT})
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: _READ,
     Role.INITIATOR: _READ | {Permission.COMPOSE, Permission.EXECUTE},
-    Role.APPROVER: _READ | {Permission.APPROVE},
-    Role.ADMIN: _READ | {Permission.MANAGE_OPERATORS, Permission.MANAGE_PROVIDERS, Permission.MANAGE_POLICY},
+    Role.APPROVER: _READ | {Permission.APPROVE, Permission.MANAGE_ADDRESS_BOOK},
+    Role.ADMIN: _READ | {Permission.MANAGE_OPERATORS, Permission.MANAGE_PROVIDERS, Permission.MANAGE_POLICY,
+                         Permission.MANAGE_ADDRESS_BOOK},
 }
 
 # Which role to ask an admin for when a permission is missing (for error messages).
@@ -49,6 +53,7 @@ ROLE_FOR: dict[Permission, Role] = {
     Permission.MANAGE_OPERATORS: Role.ADMIN,
     Permission.MANAGE_PROVIDERS: Role.ADMIN,
     Permission.MANAGE_POLICY: Role.ADMIN,
+    Permission.MANAGE_ADDRESS_BOOK: Role.APPROVER,  # or admin: both hold it
 }
 
 

@@ -53,6 +53,8 @@ class AuditAction(StrEnum):
     APPROVALS_VOIDED = "payout.approvals_voided"
     PROVIDER_SET = "provider.set"
     PROVIDER_REMOVED = "provider.removed"
+    ADDRESS_BOOK_ADDED = "address_book.added"
+    ADDRESS_BOOK_REMOVED = "address_book.removed"
 
 
 def record(ledger: Ledger, operator: str | None, action: str, subject: str | None,

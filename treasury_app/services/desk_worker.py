@@ -19,6 +19,7 @@ from treasury_app.ledger import Ledger, open_ledger
 from treasury_app.ledger.timestamps import utc_now
 
 if TYPE_CHECKING:  # built on first use: the window's first page needs only the ledger
+    from .address_book import AddressBook
     from .approvals import Approvals
     from .operator_accounts import OperatorAccounts
 
@@ -46,6 +47,12 @@ class WorkerDesk:
         from .approvals import Approvals
 
         return Approvals(self.ledger, clock=self._clock)
+
+    @cached_property
+    def address_book(self) -> AddressBook:
+        from .address_book import AddressBook
+
+        return AddressBook(self.ledger, clock=self._clock)
 
 
 class DeskWorker:

@@ -35,6 +35,7 @@ def payout_actions(ledger: Ledger, approvals: Approvals, payout: PayoutRecord | 
             ActionState(PayoutAction.REJECT, *decide),
             ActionState(PayoutAction.EXECUTE, *_execute_state(approvals, current, roles)),
             ActionState(PayoutAction.ESTIMATE, *_estimate_state(current, roles)),
+            ActionState(PayoutAction.ADD_TO_ADDRESS_BOOK, *_book_state(ledger, current, acting)),
         )
 
 
@@ -102,6 +103,14 @@ def _estimate_state(payout: PayoutRecord, roles: frozenset[str]) -> Verdict:
         return False, (f"Only a draft, estimated or expired payout can be estimated again; this one is "
                        f"{_said(payout)}."), False
     return True, "", True
+
+
+def _book_state(ledger: Ledger, payout: PayoutRecord, acting: SignedIn | None) -> Verdict:
+    from .address_book import AddressBook
+
+    reason = AddressBook(ledger).why_not_add_from(payout, acting)
+    # Before it completed, the status alone says why: nothing more to explain.
+    return reason is None, reason or "", payout.status is PayoutStatus.COMPLETED
 
 
 def _said(payout: PayoutRecord) -> str:

@@ -81,6 +81,8 @@ class DeskWindow(QMainWindow):
                                    "A CSV report of the payouts, for finance and auditors (Ctrl+E)")
         self.audit_trail = self._action("Audit trail", "history", "Ctrl+Shift+H",
                                         "Every recorded action, and the check that none was altered (Ctrl+Shift+H)")
+        self.address_book = self._action("Address book", "wallet", "Ctrl+B",
+                                         "Named destinations: search, add, remove (Ctrl+B)")
         self.find = QAction(theme.icon("search"), "Find", self)
         self.find.setShortcut(QKeySequence.StandardKey.Find)
         self.find.triggered.connect(lambda: (self.filters.search.setFocus(), self.filters.search.selectAll()))

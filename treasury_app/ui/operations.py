@@ -31,6 +31,7 @@ class Changed:
     payouts: frozenset[int] = frozenset()
     new_payout: bool = False  # the table must re-read its query: a row was added
     operators: bool = False
+    address_book: bool = False  # an entry was added or removed
 
     @classmethod
     def payout(cls, *ids: int, new: bool = False) -> Changed:

@@ -30,6 +30,7 @@ from .sign_in import SignInScreen
 # The session (providers, sandbox, poller) loads after the first paint, and each dialog (with the calls behind
 # it) when first wanted: the window's start waits for nothing it does not show (tests/benchmarks/window.py).
 if TYPE_CHECKING:
+    from treasury_app.ledger import PayoutRecord
     from treasury_app.services.demo_data import DemoOperator
     from treasury_app.services.desk_session import DeskSession
     from treasury_app.services.desk_worker import WorkerDesk
@@ -238,6 +239,7 @@ class Shell:
         window.approvals.triggered.connect(lambda: self._open_approvals())
         window.export.triggered.connect(self._open_export)
         window.audit_trail.triggered.connect(self._open_audit)
+        window.address_book.triggered.connect(lambda: self._open_address_book())
         window.switch_operator.triggered.connect(lambda: self._sign_out(keep_name=False))
         window.sign_out.triggered.connect(lambda: self._sign_out(keep_name=True))
         window.filters.filter_changed.connect(self.model.set_query)
@@ -405,6 +407,8 @@ class Shell:
         elif action is PayoutAction.ESTIMATE:
             self.operations.run(f"estimate payout {payout_id} again", lambda: calls.estimate_again(payout_id),
                                 changed=lambda _r: Changed.payout(payout_id))
+        elif action is PayoutAction.ADD_TO_ADDRESS_BOOK and self._shown is not None:
+            self._open_address_book(self._shown.detail.payout)
         elif action is PayoutAction.REQUEST_APPROVAL:
             self.operations.run(f"send payout {payout_id} for approval", lambda: calls.request_approval(payout_id),
                                 changed=lambda _r: Changed.payout(payout_id))
@@ -450,6 +454,18 @@ class Shell:
             dialog = AuditDialog(self.operations, self.calls.acting, self.calls.verify_audit, parent=self.window)
             self._keep(dialog)
             dialog.show()
+
+    def _open_address_book(self, payout: PayoutRecord | None = None) -> None:
+        """The Address book screen; or, from a completed payout, the entry form prefilled with its destination."""
+        if self.calls is None:
+            return
+        from .address_book.screen import AddressBookDialog, EntryDialog, entry_fields_of
+
+        dialog = AddressBookDialog(self.operations, self.calls.acting, parent=self.window) if payout is None else \
+            EntryDialog(self.operations, self.calls.acting, fields=entry_fields_of(payout), from_payout=payout.id,
+                        parent=self.window)
+        self._keep(dialog)
+        dialog.show()
 
     def _select_when_shown(self, payout_id: int) -> None:
         """After the table re-read its query (a new payout), select the payout the dialog wrote."""

@@ -27,12 +27,14 @@ from treasury_app.domain.addresses import describe_format
 from treasury_app.domain.assets import Asset
 from treasury_app.domain.money import display_amount
 from treasury_app.domain.payout_request import FeeMode, Priority
+from treasury_app.ledger import AddressBookEntry
 from treasury_app.services.compose_checks import ComposeFields, PayoutOption, ProviderCapabilities, check_fields
 
 from .. import theme
 from ..operations import Changed, Failure, Operations
 from ..texts import amount_text
 from ..widgets import button, field_error, heading, hint, primary_button, row, sandbox_badge, show_field_error
+from ..address_book.picker import AddressPicker
 from .outcome import OutcomePanel, SendOutcome
 from .review import ReviewPanel, Reviewed
 
@@ -138,6 +140,9 @@ class ComposeDialog(QDialog):
         form = QFormLayout()
         form.setVerticalSpacing(theme.GAP_SMALL)
         form.addRow("Provider", self.provider)
+        self.book = AddressPicker(self._operations)
+        self.book.picked.connect(self._book_entry_picked)
+        form.addRow("Address book", self.book)
         form.addRow("Asset", _stacked(self.asset, self.asset_state, self.errors["asset"]))
         form.addRow("To address", _stacked(self.address, self.errors["address"]))
         amount_row = QWidget()
@@ -250,6 +255,18 @@ class ComposeDialog(QDialog):
                 fee.append(f"{display_amount(option.fee_percent)} %")
             self.amount_hint.setText("; ".join(limits) + (f". Fee about {' + '.join(fee)}." if fee else "."))
         self._check()
+
+    def _book_entry_picked(self, entry: AddressBookEntry) -> None:
+        """An entry's asset (when this provider offers it) and address, then checked as if typed."""
+        index = self.asset.findData(f"{entry.currency}-{entry.network}")
+        if index >= 0:
+            self.asset.setCurrentIndex(index)
+        self.address.setText(entry.address)
+        self._edited("address")
+        if index < 0:
+            show_field_error(self.errors["asset"], f"{self._provider().title} does not offer {entry.currency} on "
+                                                   f"{entry.network} (the entry \u201c{entry.label}\u201d): choose "
+                                                   "another provider.")
 
     def fields(self) -> ComposeFields:
         option = self._option()

@@ -49,6 +49,7 @@ ACTION_LABELS = {
     PayoutAction.REJECT: ("Reject…", "circle-x"),
     PayoutAction.EXECUTE: ("Send…", "send"),
     PayoutAction.ESTIMATE: ("Estimate again", "refresh-cw"),
+    PayoutAction.ADD_TO_ADDRESS_BOOK: ("Add to address book…", "users"),
 }
 
 
