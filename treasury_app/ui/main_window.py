@@ -73,6 +73,10 @@ class DeskWindow(QMainWindow):
         self.toolbar.setIconSize(theme.TOOLBAR_ICON_SIZE)
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(self.toolbar)
+        overflow = self.toolbar.findChild(QToolButton, "qt_toolbar_ext_button")  # » when the window is narrow
+        if overflow is not None:
+            overflow.setAccessibleName("More actions")
+            overflow.setToolTip("More actions")
         self.new_payout = self._action("New payout", "plus", "Ctrl+N", "Compose a payout (Ctrl+N)")
         self.refresh = self._action("Refresh", "refresh-cw", "F5", "Ask the providers now and re-read the table (F5)")
         self.approvals = self._action("Approvals", "list-checks", "Ctrl+Shift+A",
