@@ -16,7 +16,6 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QFileDialog,
     QFormLayout,
@@ -36,7 +35,7 @@ from treasury_app.services.reports import PeriodBasis, ReportKind, ReportRequest
 from . import theme
 from .operations import Failure, Operations
 from .payouts.filters import STATUS_GROUPS, FilterChoice, status_choice
-from .widgets import button, field_error, heading, hint, primary_button, row, show_field_error
+from .widgets import button, date_edit, field_error, heading, hint, primary_button, row, show_field_error
 
 # What runs the export: (request, target, replace, progress(done, total), cancelled()) → what was written.
 Export = Callable[[ReportRequest, Path, bool, Callable[[int, int], None], Callable[[], bool]],
@@ -69,7 +68,7 @@ class ExportDialog(QDialog):
         self.kind = _combo("Report", KIND_CHOICES)
         self.basis = _combo("Period by", BASIS_CHOICES)
         self.whole_ledger = QCheckBox("Every payout, whatever its date")
-        self.start, self.end = _date_edit("From (UTC)"), _date_edit("To (UTC)")
+        self.start, self.end = date_edit("From (UTC)"), date_edit("To (UTC)")
         self.period_words = hint("")
         self.period_error = field_error()
         self.status = QComboBox()
@@ -323,13 +322,6 @@ def _combo(name: str, choices: Sequence[tuple[str, object]]) -> QComboBox:
         combo.addItem(label, data)
     return combo
 
-
-def _date_edit(name: str) -> QDateEdit:
-    edit = QDateEdit()
-    edit.setAccessibleName(name)
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd")
-    return edit
 
 
 def _utc_midnight(day: QDate) -> datetime:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QDateEdit,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -116,3 +117,12 @@ def centred(content: QWidget, width: int = 420) -> QWidget:
     outer.addStretch(2)
     outer.setAlignment(Qt.AlignmentFlag.AlignCenter)
     return holder
+
+
+def date_edit(name: str) -> QDateEdit:
+    """A date field with a calendar, in ISO order (no locale's day/month guessing on a financial screen)."""
+    edit = QDateEdit()
+    edit.setAccessibleName(name)
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("yyyy-MM-dd")
+    return edit

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QHBoxLayout,
     QHeaderView,
@@ -31,7 +30,7 @@ from treasury_app.services.operator_accounts import SignedIn
 
 from .. import theme
 from ..operations import Failure, Operations
-from ..widgets import button, card, field_error, heading, hint, primary_button, row, show_field_error
+from ..widgets import button, card, date_edit, field_error, heading, hint, primary_button, row, show_field_error
 from .model import AuditTableModel
 
 # What runs the chain check: (progress(done, total) on the check's thread) → the verdict in words.
@@ -63,7 +62,7 @@ class AuditDialog(QDialog):
         self.action = _combo("Action")
         self.whole_trail = QCheckBox("Any time")
         self.whole_trail.setChecked(True)
-        self.start, self.end = _date_edit("From (UTC)"), _date_edit("To (UTC)")
+        self.start, self.end = date_edit("From (UTC)"), date_edit("To (UTC)")
         self.start.setDate(_qdate(today - timedelta(days=DEFAULT_PERIOD_DAYS)))
         self.end.setDate(_qdate(today))
         self.period_error = field_error()
@@ -280,13 +279,6 @@ def _combo(name: str) -> QComboBox:
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
     return combo
 
-
-def _date_edit(name: str) -> QDateEdit:
-    edit = QDateEdit()
-    edit.setAccessibleName(name)
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd")
-    return edit
 
 
 def _qdate(day: date) -> QDate:
