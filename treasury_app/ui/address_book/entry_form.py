@@ -9,8 +9,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QLineEdit, QVBoxL
 from treasury_app.domain.addresses import describe_format
 from treasury_app.domain.assets import ASSETS, find_asset
 from treasury_app.domain.errors import InvalidFieldError
-from treasury_app.ledger import AddressBookEntry
-from treasury_app.services.address_book import EntryFields, entry_problems
+from treasury_app.services.address_book import AddressBookEntry, EntryFields, entry_problems
 from treasury_app.services.operator_accounts import SignedIn
 
 from .. import theme

@@ -4,14 +4,16 @@ asset and address (the form itself checks them as if typed)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QWidget
 
-from treasury_app.ledger import AddressBookEntry
-
 from ..operations import Operations
 from ..texts import asset_text
+
+if TYPE_CHECKING:
+    from treasury_app.services.address_book import AddressBookEntry
 
 PROMPT = "Choose a saved destination…"
 

@@ -4,6 +4,7 @@ first, without blocking the window). Reading and writing go through `Operations`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -17,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from treasury_app.ledger import AddressBookEntry
 from treasury_app.services.address_book import NOT_ALLOWED, fields_from_payout, may_manage
 from treasury_app.services.operator_accounts import SignedIn
 
@@ -26,6 +26,9 @@ from ..operations import Changed, Operations
 from ..texts import asset_text, local_time
 from ..widgets import button, heading, hint, primary_button, row
 from .entry_form import EntryDialog
+
+if TYPE_CHECKING:
+    from treasury_app.services.address_book import AddressBookEntry
 
 entry_fields_of = fields_from_payout  # for the shell: the form prefilled from a completed payout
 COLUMNS = ("Label", "Asset", "Address", "Note", "Added by", "Added")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -27,7 +28,6 @@ from treasury_app.domain.addresses import describe_format
 from treasury_app.domain.assets import Asset
 from treasury_app.domain.money import display_amount
 from treasury_app.domain.payout_request import FeeMode, Priority
-from treasury_app.ledger import AddressBookEntry
 from treasury_app.services.compose_checks import ComposeFields, PayoutOption, ProviderCapabilities, check_fields
 
 from .. import theme
@@ -37,6 +37,9 @@ from ..widgets import button, field_error, heading, hint, primary_button, row, s
 from ..address_book.picker import AddressPicker
 from .outcome import OutcomePanel, SendOutcome
 from .review import ReviewPanel, Reviewed
+
+if TYPE_CHECKING:
+    from treasury_app.services.address_book import AddressBookEntry
 
 
 @dataclass(frozen=True)
