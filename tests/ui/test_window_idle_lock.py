@@ -86,3 +86,30 @@ def test_another_operator_may_sign_in_at_the_lock(shell, loop, qtbot):
         assert "arno" in shell.window.status.operator.text()
 
     drive(loop, shell, story)
+
+
+def test_the_watch_sees_events_only_while_someone_is_signed_in(qapp):
+    """Its filter is a Python call for every event of the app: off at the start and behind the sign-in screen."""
+    from PySide6.QtCore import QEvent
+
+    from treasury_app.ui.idle_watch import IdleWatch
+
+    clock = MovedClock()
+    watch = IdleWatch(clock)
+    seen: list[int] = []
+    original = watch.eventFilter
+
+    def counting(watched, event):
+        seen.append(int(event.type()))
+        return original(watched, event)
+
+    watch.eventFilter = counting
+    qapp.sendEvent(qapp, QEvent(QEvent.Type.User))
+    assert seen == []
+    watch.arm(600)
+    qapp.sendEvent(qapp, QEvent(QEvent.Type.User))
+    assert seen
+    watch.disarm()
+    seen.clear()
+    qapp.sendEvent(qapp, QEvent(QEvent.Type.User))
+    assert seen == []

@@ -30,9 +30,6 @@ class IdleWatch(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(CHECK_EVERY_MS)
         self._timer.timeout.connect(self.check)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
 
     @property
     def armed(self) -> bool:
@@ -40,11 +37,21 @@ class IdleWatch(QObject):
 
     def arm(self, after_seconds: float) -> None:
         """Start counting from now (a sign-in is activity)."""
+        if self._after is None:
+            # Watching costs a Python call for every event of the app (paints, timers, the poller's repaints):
+            # only while someone is signed in, never at the start or behind the sign-in screen.
+            app = QApplication.instance()
+            if app is not None:
+                app.installEventFilter(self)
         self._after = after_seconds
         self._last = self.clock()
         self._timer.start()
 
     def disarm(self) -> None:
+        if self._after is not None:
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self)
         self._after = None
         self._timer.stop()
 
