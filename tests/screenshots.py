@@ -144,7 +144,7 @@ async def render_all(out: Path) -> list[Path]:
             await select(shell, payout_id)
             await asyncio.sleep(0.3)
             grab(shell.window, "desk-after-send")
-            assert not any(isinstance(d, ApprovalsDialog) for d in shell._dialogs)
+            assert not any(isinstance(d, ApprovalsDialog) for d in shell.dialogs.shown)
 
             from treasury_app.ui.export_dialog import ExportDialog
 

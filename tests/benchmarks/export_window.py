@@ -93,7 +93,7 @@ async def measure_exports(data_dir: Path, runs: int, out: Path) -> tuple[list[fl
         for run in range(runs):
             target = out / f"all-payouts-{run}.csv"
             shell.window.export.trigger()
-            dialog = next(d for d in shell._dialogs if isinstance(d, ExportDialog) and d.isVisible())
+            dialog = next(d for d in shell.dialogs.shown if isinstance(d, ExportDialog) and d.isVisible())
             dialog.whole_ledger.setChecked(True)
             dialog.file.setText(str(target))
             await asyncio.sleep(0.05)  # the dialog painted

@@ -124,6 +124,6 @@ def test_a_viewer_sees_the_payouts_but_no_new_payout_button(shell, loop, qtbot):
         assert not shell.window.new_payout.isVisible()
         await until(lambda: shell.model.rowCount() > 0, what="the payouts in the table")
         shell.window.new_payout.trigger()  # its shortcut, Ctrl+N, must not open the form either
-        assert not any(isinstance(d, ComposeDialog) for d in shell._dialogs)
+        assert not any(isinstance(d, ComposeDialog) for d in shell.dialogs.shown)
 
     drive(loop, shell, story)

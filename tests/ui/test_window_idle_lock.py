@@ -45,7 +45,7 @@ def test_ten_idle_minutes_put_the_sign_in_screen_over_everything_and_the_same_op
         await until(lambda: locked(shell), what="the window locked")
         assert "Locked after 10 minutes without use" in shell.sign_in.notice.text()
         assert not shell.window.table.isVisible() and not shell.window.detail.isVisible()
-        assert not any(isinstance(d, ComposeDialog) and d.isVisible() for d in shell._dialogs)
+        assert not any(isinstance(d, ComposeDialog) and d.isVisible() for d in shell.dialogs.shown)
         assert not shell.window.new_payout.isEnabled()  # its shortcut opens nothing behind the lock
         assert shell.sign_in.operator.text() == "iris"
         assert shell._poller_task is not None and not shell._poller_task.done()  # the poller runs on

@@ -48,7 +48,7 @@ async def sign_out(shell: Shell, qtbot) -> None:
 
 
 async def open_dialog(shell: Shell, kind: type[W]) -> W:
-    return await until(lambda: next((d for d in shell._dialogs if isinstance(d, kind) and d.isVisible()), None),
+    return await until(lambda: next((d for d in shell.dialogs.shown if isinstance(d, kind) and d.isVisible()), None),
                        what=f"a {kind.__name__}")
 
 
@@ -114,4 +114,4 @@ async def select(shell: Shell, payout_id: int) -> None:
 
 def shown_messages(shell: Shell) -> list[str]:
     """The failures the window is showing in message boxes (for a test's own failure message)."""
-    return [f"{box.text()} {box.informativeText()}" for box in shell._dialogs if isinstance(box, QMessageBox)]
+    return [f"{box.text()} {box.informativeText()}" for box in shell.dialogs.shown if isinstance(box, QMessageBox)]

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox
 
 from treasury_app.domain.payout_actions import PayoutAction
 from treasury_app.services.desk_front import DeskFront
 from treasury_app.services.payout_table import PayoutFilter, PayoutTable
 
+from .desk_dialogs import DeskDialogs
 from .first_run import FirstRunScreen
 from .main_window import DeskWindow
 from .operations import Changed, Failure, Operations
@@ -30,7 +31,6 @@ from .sign_in import SignInScreen
 # The session (providers, sandbox, poller) loads after the first paint, and each dialog (with the calls behind
 # it) when first wanted: the window's start waits for nothing it does not show (tests/benchmarks/window.py).
 if TYPE_CHECKING:
-    from treasury_app.ledger import PayoutRecord
     from treasury_app.services.demo_data import DemoOperator
     from treasury_app.services.desk_session import DeskSession
     from treasury_app.services.desk_worker import WorkerDesk
@@ -77,7 +77,6 @@ class Shell:
         self._shown: ShownPayout | None = None  # what the detail panel shows
         self._wanted: int | None = None  # the payout the detail panel is to show (its read may be under way)
         self._detail_reads = 0  # only the latest read is shown: the worker reads in order, so it is the newest
-        self._dialogs: list[QWidget] = []
         self._unsubscribe = []
 
         # The table's reads run on the worker thread, on its own connection: a large filter never holds the loop.
@@ -91,6 +90,8 @@ class Shell:
         self.sign_in = SignInScreen(self.operations, desk_name=str(front.data_dir), sandbox=demo,
                                     demo_operators=demo_operators)
         self.sign_in.signed_in.connect(self._signed_in)
+        self.dialogs = DeskDialogs(self.operations, self.window, self.model, front.provider_titles,
+                                   lambda: self.calls)
         self.idle_watch = IdleWatch(parent=self.window)
         self.idle_watch.idle.connect(self._lock)
         self._idle_lock_seconds = 0.0
@@ -219,8 +220,7 @@ class Shell:
             except TimeoutError:
                 log.warning("the poller did not stop in time; it was cancelled")
             self._poller_task = None
-        for dialog in self._dialogs:
-            dialog.close()
+        self.dialogs.close_all()
         self.model.stop_reading()  # the worker closes with the session: no read may be asked of it after
         self.window.hide()
 
@@ -234,12 +234,12 @@ class Shell:
         window = self.window
         window.closing.connect(self._save_window)
         window.closing.connect(lambda: self._finish(self._outcome))
-        window.new_payout.triggered.connect(self._compose)
+        window.new_payout.triggered.connect(self.dialogs.compose)
         window.refresh.triggered.connect(self._refresh)
-        window.approvals.triggered.connect(lambda: self._open_approvals())
-        window.export.triggered.connect(self._open_export)
-        window.audit_trail.triggered.connect(self._open_audit)
-        window.address_book.triggered.connect(lambda: self._open_address_book())
+        window.approvals.triggered.connect(lambda: self.dialogs.approvals())
+        window.export.triggered.connect(self.dialogs.export)
+        window.audit_trail.triggered.connect(self.dialogs.audit)
+        window.address_book.triggered.connect(lambda: self.dialogs.address_book())
         window.switch_operator.triggered.connect(lambda: self._sign_out(keep_name=False))
         window.sign_out.triggered.connect(lambda: self._sign_out(keep_name=True))
         window.filters.filter_changed.connect(self.model.set_query)
@@ -280,7 +280,7 @@ class Shell:
                           self.window)
         box.setInformativeText(failure.message)
         box.setObjectName("failure")
-        self._keep(box)
+        self.dialogs.keep(box)
         box.open()  # never exec(): the loop stays single
 
     def _busy(self, busy: bool) -> None:
@@ -315,8 +315,7 @@ class Shell:
 
     def _sign_out(self, *, keep_name: bool = True) -> None:
         """Back to the sign-in screen; switching operator also empties the name, for the next person's."""
-        for dialog in self._dialogs:
-            dialog.close()
+        self.dialogs.close_all()
         self.idle_watch.disarm()
         self.calls = None
         self.window.show_signed_in(None)
@@ -393,95 +392,18 @@ class Shell:
         if calls is None:
             return
         if action in (PayoutAction.APPROVE, PayoutAction.REJECT):
-            self._open_approvals(payout_id)
+            self.dialogs.approvals(payout_id)
         elif action is PayoutAction.EXECUTE:
-            reviewed = calls.reviewed(payout_id)
             shown = self._shown if self._shown and self._shown.detail.payout.id == payout_id else None
-            approvers = shown.detail.approved_by if shown else ()
-            from .payouts.send_dialog import SendDialog
-
-            dialog = SendDialog(self.operations, reviewed, lambda: calls.send(payout_id),
-                                approved_by=", ".join(approvers) or None, parent=self.window)
-            self._keep(dialog)
-            dialog.open()
+            self.dialogs.send(payout_id, shown.detail.approved_by if shown else ())
         elif action is PayoutAction.ESTIMATE:
             self.operations.run(f"estimate payout {payout_id} again", lambda: calls.estimate_again(payout_id),
                                 changed=lambda _r: Changed.payout(payout_id))
         elif action is PayoutAction.ADD_TO_ADDRESS_BOOK and self._shown is not None:
-            self._open_address_book(self._shown.detail.payout)
+            self.dialogs.address_book(self._shown.detail.payout)
         elif action is PayoutAction.REQUEST_APPROVAL:
             self.operations.run(f"send payout {payout_id} for approval", lambda: calls.request_approval(payout_id),
                                 changed=lambda _r: Changed.payout(payout_id))
-
-    def _compose(self) -> None:
-        if self.calls is None:
-            return
-        from .compose.compose_dialog import ComposeDialog
-
-        dialog = ComposeDialog(self.operations, self.calls.compose_backend(), parent=self.window)
-        dialog.payout_changed.connect(self._select_when_shown)
-        self._keep(dialog)
-        dialog.show()
-
-    def _open_approvals(self, payout_id: int | None = None) -> None:
-        calls = self.calls
-        if calls is None:
-            return
-        from .approvals.queue_dialog import ApprovalsDialog
-
-        dialog = ApprovalsDialog(self.operations, calls.acting, load_queue=calls.approval_queue,
-                                 actions_of=calls.actions_of, title_of=calls.title_of, parent=self.window)
-        if payout_id is not None:
-            dialog.select_payout(payout_id)
-        self._keep(dialog)
-        dialog.show()
-
-    def _open_export(self) -> None:
-        calls = self.calls
-        if calls is None:
-            return
-        from .export_dialog import ExportDialog
-
-        dialog = ExportDialog(self.operations, calls.export, providers=list(self.front.provider_titles.items()),
-                              choice=self.window.filters.current_choice(), parent=self.window)
-        self._keep(dialog)
-        dialog.show()
-
-    def _open_audit(self) -> None:
-        if self.calls is not None:
-            from .audit.audit_dialog import AuditDialog
-
-            dialog = AuditDialog(self.operations, self.calls.acting, self.calls.verify_audit, parent=self.window)
-            self._keep(dialog)
-            dialog.show()
-
-    def _open_address_book(self, payout: PayoutRecord | None = None) -> None:
-        """The Address book screen; or, from a completed payout, the entry form prefilled with its destination."""
-        if self.calls is None:
-            return
-        from .address_book.screen import AddressBookDialog, EntryDialog, entry_fields_of
-
-        dialog = AddressBookDialog(self.operations, self.calls.acting, parent=self.window) if payout is None else \
-            EntryDialog(self.operations, self.calls.acting, fields=entry_fields_of(payout), from_payout=payout.id,
-                        parent=self.window)
-        self._keep(dialog)
-        dialog.show()
-
-    def _select_when_shown(self, payout_id: int) -> None:
-        """After the table re-read its query (a new payout), select the payout the dialog wrote."""
-        if self.window.table.select_payout(payout_id):
-            return
-
-        def once_read() -> None:
-            self.model.query_finished.disconnect(once_read)
-            self.window.table.select_payout(payout_id)
-
-        self.model.query_finished.connect(once_read)
-
-    def _keep(self, dialog: QWidget) -> None:
-        """Keep a non-modal dialog alive while it is open, and forget it once closed."""
-        self._dialogs.append(dialog)
-        dialog.finished.connect(lambda _=0, d=dialog: self._dialogs.remove(d) if d in self._dialogs else None)
 
 
 def _first_size() -> tuple[int, int]:
