@@ -202,6 +202,19 @@ async def render_all(out: Path) -> list[Path]:
             await asyncio.sleep(0.2)
             grab(auditing, "audit-filtered")
 
+            auditing.hide()
+            from treasury_app.services.desk_news import NoticeKind
+
+            def completed_notice():
+                return next((n for n in shell.notices.notifier.shown if n.kind is NoticeKind.COMPLETED
+                             and n.payout is not None and n.payout.id == payout_id), None)
+
+            notice = await until(completed_notice, timeout=90, what="the sandbox paying the payout, and its notice")
+            shell.notices.bar.present(notice)  # the latest, should another payout's have come after it
+            await asyncio.sleep(0.3)
+            grab(shell.window, "notice-completed")
+            auditing.show()
+
             # Last, for it breaks the demo's chain: one row edited behind the app's back, as anyone with the file can.
             import sqlite3
 

@@ -115,3 +115,16 @@ def test_export_batches_of_a_common_filter_in_amount_order_walk_the_amount_index
                                               batch_size=2000))
     amounts = [p.amount for batch in batches for p in batch]
     assert len(amounts) == large.payouts.count(PayoutFilter(currency="USDT")) and amounts == sorted(amounts)
+
+
+def test_whether_a_destination_was_paid_is_looked_up_by_its_address_not_by_walking_the_completed(ledger):
+    from treasury_app.ledger.payout_queries import completed_to_query
+
+    ledger.payouts.import_payouts(many(300, rare_every=7), actor="import")
+    query = completed_to_query("TRON", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t")
+    conn = sqlite3.connect(ledger.path)
+    try:
+        plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + query.sql, query.params))
+    finally:
+        conn.close()
+    assert "USING INDEX payouts_address" in plan, plan

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from treasury_app.services.approval_policies import ApprovalPolicies
-from treasury_app.services.approval_queue import approval_queue, count_waiting_for
+from treasury_app.services.approval_queue import approval_queue, count_waiting_for, waiting_ids_for
 
 
 @pytest.fixture(autouse=True)
@@ -34,3 +34,13 @@ def test_an_approver_who_is_disabled_has_nothing_waiting(desk):
     assert count_waiting_for(desk.ledger, bob) == 1
     desk.accounts.disable("bob", acting=desk.sign_in("root"))
     assert count_waiting_for(desk.ledger, bob) == 0 == len(approval_queue(desk.ledger, desk.approvals, bob).for_me)
+
+
+def test_the_waiting_ids_for_each_operator_are_those_of_their_queue(desk):
+    desk.awaiting("alice")
+    desk.awaiting("carol")
+    desk.approved("carol", "bob")
+    for name in ("bob", "dave", "carol", "alice", "vic", "root"):
+        acting = desk.sign_in(name)
+        queue = approval_queue(desk.ledger, desk.approvals, acting)
+        assert waiting_ids_for(desk.ledger, acting) == {entry.payout.id for entry in queue.for_me}, name

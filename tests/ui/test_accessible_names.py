@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from ui_loop import drive, until
 from window_driver import compose, open_dialog, sign_in, sign_out
 
+from treasury_app.services.desk_news import Notice, NoticeKind
 from treasury_app.ui.approvals.queue_dialog import ApprovalsDialog
 from treasury_app.ui.export_dialog import ExportDialog
 
@@ -48,6 +49,10 @@ def test_every_control_on_every_screen_has_a_name(shell, loop, qtbot):
         shell.window.table.selectRow(0)
         await until(lambda: shell.window.detail.isVisible(), what="the detail panel")
         assert nameless(shell.window) == [], "desk"
+        shown = shell.session.ledger.payouts.get(shell.model.payout_id_at(0))
+        shell.notices.notifier.notify((Notice(NoticeKind.COMPLETED, shown),))
+        assert shell.notices.bar.isVisible()
+        assert nameless(shell.window) == [], "desk with a notification"
         dialog = await compose(shell, qtbot, amount="12.5")
         assert nameless(dialog) == [], "compose"
         dialog.close()

@@ -156,6 +156,20 @@ def initiator_counts_query(payout_filter: PayoutFilter) -> SqlQuery:
     return SqlQuery(f"SELECT created_by, count(*) FROM payouts{where} GROUP BY created_by", tuple(params))
 
 
+def completed_to_query(network: str, address: str) -> SqlQuery:
+    """Whether a payout to this destination completed. `+status`: without statistics SQLite would walk the
+    status index through every completed payout (47 ms on 100,000, for each payout the approvals queue shows)
+    where an address has a few payouts at most."""
+    return SqlQuery("SELECT EXISTS (SELECT 1 FROM payouts WHERE address = ? AND network = ? AND +status = ?)",
+                    (address, network.strip().upper(), PayoutStatus.COMPLETED.value))
+
+
+def initiators_query(payout_filter: PayoutFilter) -> SqlQuery:
+    """Each matching payout's id and initiator, and nothing else (read from the filter's index)."""
+    where, params = where_clause(payout_filter)
+    return SqlQuery(f"SELECT id, created_by FROM payouts{where} ORDER BY id", tuple(params))
+
+
 def count_query(payout_filter: PayoutFilter) -> SqlQuery:
     """How many payouts match; from `payout_counts` (a few rows) when only status, provider and currency filter."""
     where, params = where_clause(payout_filter)

@@ -39,8 +39,10 @@ from .payout_queries import (
     batch_query,
     bounded_count_query,
     competing_filters,
+    completed_to_query,
     count_query,
     initiator_counts_query,
+    initiators_query,
     page_query,
 )
 from .payout_rows import (
@@ -365,6 +367,11 @@ class PayoutRepository:
         query = initiator_counts_query(payout_filter)
         return {name: int(count) for name, count in self._link.tuples(query.sql, query.params)}
 
+    def initiators_of(self, payout_filter: PayoutFilter) -> list[tuple[int, str]]:
+        """(id, initiator) of every matching payout, by id: the approvals' notices follow the waiting ones."""
+        query = initiators_query(payout_filter)
+        return [(int(payout_id), name) for payout_id, name in self._link.tuples(query.sql, query.params)]
+
     def iter_batches(self, payout_filter: PayoutFilter | None = None, *, sort: PayoutSort = PayoutSort.OLDEST,
                      batch_size: int = 1000) -> Iterator[list[PayoutRecord]]:
         """Every matching payout, a batch at a time (for CSV exports: memory stays flat however many rows).
@@ -401,10 +408,8 @@ class PayoutRepository:
 
     def has_completed_payout_to(self, network: str, address: str) -> bool:
         """Whether this destination was ever paid (policy: "a destination never paid before needs approval")."""
-        return bool(self._link.scalar(
-            "SELECT EXISTS (SELECT 1 FROM payouts WHERE address = ? AND network = ? AND status = ?)",
-            (address, network.strip().upper(), PayoutStatus.COMPLETED.value),
-        ))
+        query = completed_to_query(network, address)
+        return bool(self._link.scalar(query.sql, query.params))
 
     # --- the poller's bookkeeping, a batch at a time -----------------------------------------------------------
 

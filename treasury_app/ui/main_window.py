@@ -47,7 +47,12 @@ class DeskWindow(QMainWindow):
         self.setWindowTitle(title)
         self.setObjectName("main-window")
         self.screens = QStackedWidget()
-        self.setCentralWidget(self.screens)
+        central = QWidget()
+        self._central = QVBoxLayout(central)  # the notice bar, once the desk has one (`add_notice_bar`), above
+        self._central.setContentsMargins(0, 0, 0, 0)
+        self._central.setSpacing(0)
+        self._central.addWidget(self.screens, 1)
+        self.setCentralWidget(central)
 
         self.filters = FilterBar(list(provider_titles.items()))
         self.table = PayoutTableView(model)
@@ -103,6 +108,10 @@ class DeskWindow(QMainWindow):
     def show_connections(self, connections: Sequence[ProviderConnection]) -> None:
         """The providers as connected (profile or sandbox), once the desk's session has opened them."""
         self.status.show_connections(connections)
+
+    def add_notice_bar(self, bar: QWidget) -> None:
+        """The bar of desktop notifications across the top, above every screen (made after the first paint)."""
+        self._central.insertWidget(0, bar)
 
     def show_screen(self, screen: QWidget) -> None:
         """Show a screen before sign-in (first run, sign-in) in place of the desk; no toolbar meanwhile."""

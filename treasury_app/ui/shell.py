@@ -32,6 +32,7 @@ from .sign_in import SignInScreen
 # it) when first wanted: the window's start waits for nothing it does not show (tests/benchmarks/window.py).
 if TYPE_CHECKING:
     from treasury_app.services.demo_data import DemoOperator
+    from treasury_app.services.desk_news import Notice
     from treasury_app.services.desk_session import DeskSession
     from treasury_app.services.desk_worker import WorkerDesk
     from treasury_app.services.operator_accounts import OperatorSummary, SignedIn
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from treasury_app.services.provider_status import ProviderStatus
 
     from .desk_calls import DeskCalls, ShownPayout
+    from .notice_flow import DeskNotices
 
 log = logging.getLogger(__name__)
 # How long closing waits for a payout being sent to get its answer; after that the send is abandoned, the payout
@@ -95,6 +97,7 @@ class Shell:
         self.idle_watch = IdleWatch(parent=self.window)
         self.idle_watch.idle.connect(self._lock)
         self._idle_lock_seconds = 0.0
+        self.notices: DeskNotices  # made with the session (`attach`): it reads the ledger on the worker
         self._wire()
         if not isinstance(desk, DeskFront):
             self.attach(desk)
@@ -116,6 +119,10 @@ class Shell:
             raise ValueError("the session belongs to another desk")
         self._session = session
         self.window.show_connections(session.connections)
+        from .notice_flow import DeskNotices
+
+        self.notices = DeskNotices(self.operations, self.window, self._show_notice)
+        self.window.add_notice_bar(self.notices.bar)
         self.sign_in.show_sandbox(session.uses_sandbox)
         # The poller and the health record call back on the loop's thread (the GUI thread under qasync); their
         # news goes out as Qt signals through `operations`, gathered so that a round repaints each row once.
@@ -209,6 +216,8 @@ class Shell:
             self._session.poller.wake()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
+        if self._session is not None:
+            self.notices.stop()
         try:
             await asyncio.wait_for(self.operations.wait_idle(), self.close_grace)
         except TimeoutError:
@@ -261,6 +270,7 @@ class Shell:
 
     def _round_done(self, report: RefreshReport) -> None:
         self.window.status.show_round(report)
+        self.notices.round_done(report)
 
     def _provider_seen(self, status: ProviderStatus) -> None:
         self.window.status.show_provider(status)
@@ -308,6 +318,7 @@ class Shell:
         self.window.show_signed_in(signed)
         self.window.show_desk()
         self._count_waiting()
+        self.notices.signed_in(signed)
         self._arm_idle_lock()
         selected = self.window.table.selected_payout()
         if selected is not None:  # the row chosen before signing out, now with this operator's actions
@@ -317,6 +328,8 @@ class Shell:
         """Back to the sign-in screen; switching operator also empties the name, for the next person's."""
         self.dialogs.close_all()
         self.idle_watch.disarm()
+        if self._session is not None:
+            self.notices.signed_out()
         self.calls = None
         self.window.show_signed_in(None)
         self._detail_reads += 1  # a read under way for the operator signing out must not be shown
@@ -347,6 +360,28 @@ class Shell:
         self._sign_out(keep_name=True)
         self.sign_in.show_notice(f"Locked after {minutes.normalize():f} minutes without use. Sign in again, "
                                  "or as another operator.")
+
+    def _show_notice(self, notice: Notice) -> None:
+        """What a notification is about: its payout in the detail panel; for a summary, the payouts that need
+        attention (or the approvals waiting)."""
+        from treasury_app.domain.payout_lifecycle import PayoutStatus
+        from treasury_app.services.desk_news import NoticeKind
+
+        from .payouts.filters import FilterChoice
+
+        self.window.show_desk()
+        if notice.payout is not None:
+            if notice.kind is NoticeKind.WAITING:
+                self.dialogs.approvals(notice.payout.id)
+            elif not self.window.table.select_payout(notice.payout.id):  # not on the table's page, or filtered out
+                self._show_payout(notice.payout.id)
+        elif notice.needs_attention:
+            self.window.filters.choose(FilterChoice(statuses=(PayoutStatus.UNKNOWN, PayoutStatus.FAILED)))
+        elif notice.counts.get(NoticeKind.WAITING):
+            self.dialogs.approvals()
+        else:
+            self.window.filters.choose(FilterChoice(statuses=(PayoutStatus.COMPLETED,)))
+        self.notices.notifier.clear()
 
     def _count_waiting(self) -> None:
         if self.calls is None:
