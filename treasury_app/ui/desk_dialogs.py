@@ -33,6 +33,7 @@ class DeskDialogs:
         self._provider_titles = provider_titles
         self._calls = calls  # the signed-in operator's, read at each opening (None: nobody signed in)
         self.shown: list[QWidget] = []
+        self._hidden: list[QWidget] = []  # hidden by the idle lock, to show again to the same operator
 
     def keep(self, dialog: QWidget) -> None:
         """Keep a non-modal dialog alive while it is open, and forget it once closed."""
@@ -40,8 +41,25 @@ class DeskDialogs:
         dialog.finished.connect(lambda _=0, d=dialog: self.shown.remove(d) if d in self.shown else None)
 
     def close_all(self) -> None:
+        self._hidden = []
         for dialog in list(self.shown):
             dialog.close()
+            if not dialog.isVisible() and dialog in self.shown:  # hidden by the lock: Qt ends it without `finished`
+                self.shown.remove(dialog)
+                dialog.deleteLater()
+
+    def hide_all(self) -> None:
+        """Out of sight behind the idle lock, as they are (a half-written form kept): `show_hidden` brings them
+        back for the same operator; `close_all` ends them for another."""
+        self._hidden = [dialog for dialog in self.shown if dialog.isVisible()]
+        for dialog in self._hidden:
+            dialog.hide()
+
+    def show_hidden(self) -> None:
+        hidden, self._hidden = self._hidden, []
+        for dialog in hidden:
+            if dialog in self.shown:
+                dialog.show()
 
     def compose(self) -> None:
         if (calls := self._calls()) is None:

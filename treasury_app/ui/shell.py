@@ -16,6 +16,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
+from treasury_app.domain.approval_binding import same_operator
 from treasury_app.domain.payout_actions import PayoutAction
 from treasury_app.services.desk_front import DeskFront
 from treasury_app.services.payout_table import PayoutFilter, PayoutTable
@@ -97,6 +98,7 @@ class Shell:
         self.idle_watch = IdleWatch(parent=self.window)
         self.idle_watch.idle.connect(self._lock)
         self._idle_lock_seconds = 0.0
+        self._locked_for: str | None = None  # who the idle lock signed out (their dialogs wait, hidden)
         self.notices: DeskNotices  # made with the session (`attach`): it reads the ledger on the worker
         self._wire()
         if not isinstance(desk, DeskFront):
@@ -317,6 +319,11 @@ class Shell:
         self.calls = DeskCalls(self.session, signed)
         self.window.show_signed_in(signed)
         self.window.show_desk()
+        locked_for, self._locked_for = self._locked_for, None
+        if locked_for is not None and same_operator(locked_for, signed.name):
+            self.dialogs.show_hidden()  # back to the half-written form the lock hid
+        else:
+            self.dialogs.close_all()  # another operator: what the first had open ends, nothing sent from it
         self._count_waiting()
         self.notices.signed_in(signed)
         self._arm_idle_lock()
@@ -324,9 +331,13 @@ class Shell:
         if selected is not None:  # the row chosen before signing out, now with this operator's actions
             self._show_payout(selected)
 
-    def _sign_out(self, *, keep_name: bool = True) -> None:
-        """Back to the sign-in screen; switching operator also empties the name, for the next person's."""
-        self.dialogs.close_all()
+    def _sign_out(self, *, keep_name: bool = True, keep_dialogs: bool = False) -> None:
+        """Back to the sign-in screen; switching operator also empties the name, for the next person's. The idle
+        lock keeps the dialogs, hidden, for the same operator's return."""
+        if keep_dialogs:
+            self.dialogs.hide_all()
+        else:
+            self.dialogs.close_all()
         self.idle_watch.disarm()
         if self._session is not None:
             self.notices.signed_out()
@@ -354,10 +365,12 @@ class Shell:
         self.operations.run_in_worker("read the idle lock", read, on_done=arm)
 
     def _lock(self) -> None:
-        """Nobody touched the desk for its idle time: sign out (dialogs closed, nothing sent from them, the
-        sign-in screen over the table); the same operator or another signs in again. The poller runs on."""
+        """Nobody touched the desk for its idle time: sign out behind the sign-in screen, the dialogs hidden as
+        they are; the same operator signs in and finds them again, another operator finds them closed (nothing
+        was sent from them). The poller runs on."""
         minutes = Decimal(int(self._idle_lock_seconds)) / 60
-        self._sign_out(keep_name=True)
+        self._locked_for = self.calls.acting.name if self.calls is not None else None
+        self._sign_out(keep_name=True, keep_dialogs=True)
         self.sign_in.show_notice(f"Locked after {minutes.normalize():f} minutes without use. Sign in again, "
                                  "or as another operator.")
 
