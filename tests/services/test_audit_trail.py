@@ -34,12 +34,16 @@ def every_row_newest_first(ledger, keep):
     return [row.seq for row in reversed(list(ledger.audit.rows())) if keep(row)]
 
 
-def all_pages(trail, acting, audit_filter, size):
+def all_pages(trail, acting, audit_filter, size, *, between=lambda: None):
+    """Every page of a query: the first with the count, the others from the starts read after (`between` runs
+    between the two reads, as the window's other work does)."""
     query = trail.query(acting, audit_filter, size)
+    between()
+    starts = trail.page_starts(acting, query, size)
     seqs = [entry.seq for entry in query.first_page]
-    for start in query.page_starts[1:]:
+    for start in starts[1:]:
         seqs += [entry.seq for entry in trail.page(acting, audit_filter, size, start)]
-    return query, seqs
+    return query, starts, seqs
 
 
 @pytest.mark.parametrize("size", [1, 7, 200])
@@ -59,10 +63,24 @@ def test_the_pages_of_each_filter_hold_exactly_the_chains_rows_newest_first(work
     ]
     for audit_filter, keep in cases:
         expected = every_row_newest_first(ledger, keep)
-        query, seqs = all_pages(trail, acting, audit_filter, size)
+        query, starts, seqs = all_pages(trail, acting, audit_filter, size)
         assert expected, audit_filter
         assert seqs == expected and query.count == len(expected), audit_filter
-        assert len(query.page_starts) == -(-len(expected) // size)
+        assert len(starts) == -(-len(expected) // size)
+
+
+def test_rows_appended_between_the_first_page_and_the_page_starts_do_not_shift_the_pages(worked_desk):
+    ledger, clock = worked_desk.ledger, worked_desk.clock
+    trail, acting = AuditTrail(ledger), worked_desk.sign_in("alice")
+    expected = every_row_newest_first(ledger, lambda row: row.action == "test.note")
+
+    def appended() -> None:
+        for number in range(5):
+            audit.record(ledger, "carol", "test.note", None, {"late": number}, clock=clock)
+
+    query, starts, seqs = all_pages(trail, acting, AuditFilter(action="test.note"), 7, between=appended)
+    assert seqs == expected and query.count == len(expected) == len(seqs)
+    assert len(starts) == -(-len(expected) // 7)
 
 
 def test_the_choices_are_the_operators_and_actions_the_trail_names(worked_desk):

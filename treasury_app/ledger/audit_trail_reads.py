@@ -45,10 +45,14 @@ class AuditTrailReads:
         found = self._link.rows(f"SELECT * FROM audit_log WHERE {where} ORDER BY seq DESC LIMIT ?", (*params, size))
         return [AuditRow.from_row(row) for row in found]
 
-    def page_starts(self, audit_filter: AuditFilter, size: int) -> list[int]:
-        """The `seq` each page of `size` rows starts at, newest page first: one number per page, so a view can
-        read page k straight away (`page(at_or_before=starts[k])`) without reading the pages before it."""
+    def page_starts(self, audit_filter: AuditFilter, size: int, *, at_or_before: int | None = None) -> list[int]:
+        """The `seq` each page of `size` rows starts at, newest page first (from row `at_or_before` down): one
+        number per page, so a view can read page k straight away (`page(at_or_before=starts[k])`) without
+        reading the pages before it."""
         where, params = _where(audit_filter)
+        if at_or_before is not None:
+            where += " AND seq <= ?"
+            params = (*params, at_or_before)
         found = self._link.rows(
             f"SELECT seq FROM (SELECT seq, row_number() OVER (ORDER BY seq DESC) - 1 AS n FROM audit_log "
             f"WHERE {where}) WHERE n % ? = 0 ORDER BY seq DESC", (*params, size))

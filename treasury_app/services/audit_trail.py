@@ -44,11 +44,10 @@ class AuditEntry:
 
 @dataclass(frozen=True)
 class AuditQuery:
-    """A filter's rows as a view starts to show them: how many, where each page starts, and the first page."""
+    """A filter's rows as a view starts to show them: how many, and the first page."""
 
     audit_filter: AuditFilter
     count: int
-    page_starts: tuple[int, ...]
     first_page: tuple[AuditEntry, ...]
 
 
@@ -96,14 +95,24 @@ class AuditTrail:
         return AuditChoices(tuple(reads.operators()), tuple(reads.actions()))
 
     def query(self, acting: SignedIn, audit_filter: AuditFilter, page_size: int) -> AuditQuery:
-        """The count, the page starts and the first page from one state of the ledger (they must agree)."""
+        """The count and the first page from one state of the ledger (they must agree). Where the other pages
+        start comes after (`page_starts`): on a long trail that is the slow read, and the first page needs it not."""
         require_permission(self._ledger, acting, Permission.VIEW, READ_TRAIL)
         reads = self._ledger.audit_trail
         with self._ledger.snapshot():
             count = reads.count(audit_filter)
-            starts = reads.page_starts(audit_filter, page_size)
             first = reads.page(audit_filter, page_size)
-        return AuditQuery(audit_filter, count, tuple(starts), tuple(entry_of(row) for row in first))
+        return AuditQuery(audit_filter, count, tuple(entry_of(row) for row in first))
+
+    def page_starts(self, acting: SignedIn, query: AuditQuery, page_size: int) -> tuple[int, ...]:
+        """Where each page of `query` starts, newest first, counted among the rows it counted: rows appended
+        since come after its newest (the trail only grows at its head), so they are left out and the pages
+        agree with its count."""
+        require_permission(self._ledger, acting, Permission.VIEW, READ_TRAIL)
+        if not query.first_page:
+            return ()
+        newest = query.first_page[0].seq
+        return tuple(self._ledger.audit_trail.page_starts(query.audit_filter, page_size, at_or_before=newest))
 
     def page(self, acting: SignedIn, audit_filter: AuditFilter, page_size: int,
              at_or_before: int) -> tuple[AuditEntry, ...]:

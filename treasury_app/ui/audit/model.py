@@ -1,8 +1,9 @@
 """The audit trail's Qt model: newest row first, a page at a time, never the whole trail.
 
-A query reads the count (for the scroll bar), where each page starts (one number per page) and the first page;
-a row not read yet shows empty and asks for its page, which is read straight from its start (keyset on the
-row number, never OFFSET). A few dozen pages are kept; the least recently used go first. Every read runs on
+A query reads the count (for the scroll bar) and the first page, then where each page starts (one number per
+page: on a long trail the slow read, so the first page does not wait for it); a row not read yet shows empty
+and asks for its page, which is read straight from its start (keyset on the row number, never OFFSET) once
+the starts are in. A few dozen pages are kept; the least recently used go first. Every read runs on
 the desk's worker thread through `Operations`, so errors reach the person in words like any other.
 """
 
@@ -53,6 +54,8 @@ class AuditTableModel(QAbstractTableModel):
         self._starts: tuple[int, ...] = ()
         self._pages: OrderedDict[int, tuple[AuditEntry, ...]] = OrderedDict()
         self._pending: set[int] = set()
+        self._wanted: set[int] = set()  # pages asked for before their starts were read
+        self._starts_pending = False
         self.loaded = False
 
     @property
@@ -70,6 +73,8 @@ class AuditTableModel(QAbstractTableModel):
         self._generation += 1
         generation, acting, size = self._generation, self._acting, self._page_size
         self._pending.clear()
+        self._wanted.clear()
+        self._starts_pending = True
         self._operations.run_in_worker(
             "read the audit trail", lambda desk: AuditTrail(desk.ledger).query(acting, audit_filter, size),
             on_done=lambda query: self._query_read(generation, query))
@@ -125,7 +130,11 @@ class AuditTableModel(QAbstractTableModel):
         return page[offset] if offset < len(page) else None
 
     def _ask_for_page(self, number: int) -> None:
-        if number in self._pending or number >= len(self._starts):
+        if number in self._pending:
+            return
+        if number >= len(self._starts):
+            if self._starts_pending:
+                self._wanted.add(number)  # asked for once the starts are in
             return
         self._pending.add(number)
         generation, acting, audit_filter = self._generation, self._acting, self._filter
@@ -147,7 +156,7 @@ class AuditTableModel(QAbstractTableModel):
             return  # another filter was asked for meanwhile
         self.beginResetModel()
         self._count = query.count
-        self._starts = query.page_starts
+        self._starts = (query.first_page[0].seq,) if query.first_page else ()
         self._pages.clear()
         self._pending.clear()
         if query.first_page:
@@ -155,6 +164,19 @@ class AuditTableModel(QAbstractTableModel):
         self.endResetModel()
         self.loaded = True
         self.query_read.emit()
+        acting, size = self._acting, self._page_size
+        self._operations.run_in_worker(
+            "read the audit trail's pages", lambda desk: AuditTrail(desk.ledger).page_starts(acting, query, size),
+            on_done=lambda starts: self._starts_read(generation, starts))
+
+    def _starts_read(self, generation: int, starts: tuple[int, ...]) -> None:
+        if generation != self._generation:
+            return
+        self._starts = starts
+        self._starts_pending = False
+        wanted, self._wanted = self._wanted, set()
+        for number in sorted(wanted):
+            self._ask_for_page(number)
 
     def _page_read(self, generation: int, number: int, entries: tuple[AuditEntry, ...]) -> None:
         if generation != self._generation:
