@@ -164,6 +164,13 @@ def completed_to_query(network: str, address: str) -> SqlQuery:
                     (address, network.strip().upper(), PayoutStatus.COMPLETED.value))
 
 
+def amounts_in_order_query(payout_filter: PayoutFilter) -> SqlQuery:
+    """Each matching payout's creation time, initiator and amount, oldest first."""
+    where, params = where_clause(payout_filter)
+    return SqlQuery(f"SELECT created_at, created_by, amount FROM payouts{where} ORDER BY created_at, id",
+                    tuple(params))
+
+
 def initiators_query(payout_filter: PayoutFilter) -> SqlQuery:
     """Each matching payout's id and initiator, and nothing else (read from the filter's index)."""
     where, params = where_clause(payout_filter)

@@ -35,6 +35,7 @@ from .payout_queries import (
     PayoutFilter,
     PayoutSort,
     SqlQuery,
+    amounts_in_order_query,
     amounts_query,
     batch_query,
     bounded_count_query,
@@ -56,7 +57,7 @@ from .payout_rows import (
     payout_row,
 )
 from .records import PayoutEvent, PayoutListing, PayoutRecord
-from .timestamps import format_timestamp
+from .timestamps import format_timestamp, parse_timestamp
 
 PAGE_MAX_ROWS = 10_000
 # Up to this many matches, sorting them beats walking an index in the page's order (a few milliseconds).
@@ -405,6 +406,13 @@ class PayoutRepository:
             for (amount,) in self._link.iterate(query.sql, query.params):
                 total += Decimal(amount)
         return total
+
+    def amounts_in_order(self, payout_filter: PayoutFilter) -> list[tuple[datetime, str, Decimal]]:
+        """(created_at, initiator, amount) of every matching payout, oldest first: running daily totals for many
+        payouts from one read of their day (the approvals queue)."""
+        query = amounts_in_order_query(payout_filter)
+        return [(parse_timestamp(at), by, Decimal(amount)) for at, by, amount in self._link.iterate(query.sql,
+                                                                                                  query.params)]
 
     def has_completed_payout_to(self, network: str, address: str) -> bool:
         """Whether this destination was ever paid (policy: "a destination never paid before needs approval")."""

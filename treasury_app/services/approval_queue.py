@@ -13,6 +13,7 @@ from treasury_app.ledger import Ledger, PayoutFilter, PayoutRecord, PayoutSort
 
 from .approvals import Approvals
 from .operator_accounts import SignedIn
+from .queue_decisions import queue_decisions
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,10 @@ def approval_queue(ledger: Ledger, approvals: Approvals, acting: SignedIn) -> Ap
         approver = record is not None and record.active and may(record.roles, Permission.APPROVE)
         mine: list[WaitingPayout] = []
         others: list[WaitingPayout] = []
-        waiting = PayoutFilter(statuses=(PayoutStatus.AWAITING_APPROVAL,))
-        for batch in ledger.payouts.iter_batches(waiting, sort=PayoutSort.OLDEST):
-            for payout in batch:
-                entry = WaitingPayout(payout, approvals.policy_decision(payout))
-                decidable = approver and not same_operator(acting.name, payout.created_by)
-                (mine if decidable else others).append(entry)
+        waiting_filter = PayoutFilter(statuses=(PayoutStatus.AWAITING_APPROVAL,))
+        waiting = [p for batch in ledger.payouts.iter_batches(waiting_filter, sort=PayoutSort.OLDEST) for p in batch]
+        decisions = queue_decisions(ledger, approvals, waiting)  # each day read once, not twice per payout
+        for payout in waiting:
+            decidable = approver and not same_operator(acting.name, payout.created_by)
+            (mine if decidable else others).append(WaitingPayout(payout, decisions[payout.id]))
     return ApprovalQueue(tuple(mine), tuple(others))

@@ -128,8 +128,13 @@ class Approvals:
         with self._ledger.snapshot():
             volumes = self.daily_volumes(payout.currency, payout.created_by, day_of=payout.created_at,
                                          before=payout.created_at)
-            return decide(self._policies.get(payout.currency), self._facts(
-                payout.currency, payout.network, payout.address, payout.amount, payout.created_by, volumes))
+            return self.decision_with_volumes(payout, volumes)
+
+    def decision_with_volumes(self, payout: PayoutRecord, volumes: DailyVolumes) -> PolicyDecision:
+        """The decision for a stored payout, its day's earlier totals given (services/queue_decisions.py works
+        them out for many payouts at once)."""
+        return decide(self._policies.get(payout.currency), self._facts(
+            payout.currency, payout.network, payout.address, payout.amount, payout.created_by, volumes))
 
     def decision_for_request(self, request: PayoutRequest, *, initiator: str) -> PolicyDecision:
         """The decision for a payout about to be composed now (to show before it is saved)."""
