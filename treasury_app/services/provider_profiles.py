@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import httpx
 
 from treasury_app.domain.errors import TreasuryError
+from treasury_app.domain.money import format_amount
 from treasury_app.providers.cryptomus import DEFAULT_BASE_URL, CryptomusProfile
 from treasury_app.providers.errors import (
     AuthenticationError,
@@ -81,6 +82,17 @@ class ProviderCheck:
     @property
     def ok(self) -> bool:
         return self.reachable and bool(self.credentials_accepted) and self.problem is None
+
+    def report_lines(self) -> list[str]:
+        """The check as `provider check` prints it and the window shows it (the problem, if any, apart)."""
+        accepted = {True: "accepted", False: "refused", None: "not known"}[self.credentials_accepted]
+        lines = [f"{self.title} at {self.base_url}{'  [SANDBOX]' if self.is_sandbox else ''}",
+                 f"Reachable:    {'yes' if self.reachable else 'no'}", f"Credentials:  {accepted}",
+                 "Balances:" + ("" if self.balances else "     none reported")]
+        lines += [f"  {balance.currency:<10} {format_amount(balance.amount)}" for balance in self.balances]
+        if self.balances_note:
+            lines.append(f"  ({self.balances_note})")
+        return lines
 
 
 class ProviderProfiles:
