@@ -113,3 +113,12 @@ def test_no_administration_change_is_open_to_an_operator_without_the_admin_role(
             change()
         assert len(list(desk.ledger.audit.rows())) == rows, f"change {index} left an audit row"
     assert desk.ledger.policies.get("USDT") is None and desk.ledger.settings.get("provider.cryptomus") is None
+
+
+def test_a_listed_account_is_locked_until_its_lock_runs_out_on_the_desk_s_clock(desk, clock):
+    lock(desk, "bob")
+    listed = {o.name: o for o in desk.accounts.list()}
+    assert listed["bob"].is_locked_at(desk.accounts.now())
+    assert not listed["alice"].is_locked_at(desk.accounts.now())
+    clock.advance(minutes=2)
+    assert not listed["bob"].is_locked_at(desk.accounts.now())  # the count stays; the lock has run out

@@ -135,7 +135,7 @@ def operator_unlock(ctx: click.Context, name: str, acting_as: str) -> None:
 def _state(operator: OperatorSummary) -> str:
     if not operator.active:
         return "disabled"
-    if operator.locked_until is not None and operator.locked_until > datetime.now(UTC):
+    if operator.is_locked_at(datetime.now(UTC)):
         return f"active, locked until {clock_time(operator.locked_until)}"
     return "active"
 

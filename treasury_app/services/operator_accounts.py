@@ -62,6 +62,10 @@ class OperatorSummary:
     locked_until: datetime | None
     created_at: datetime
 
+    def is_locked_at(self, moment: datetime) -> bool:
+        """Whether wrong passwords keep the account shut at `moment` (a lock that ran out no longer counts)."""
+        return self.locked_until is not None and moment < self.locked_until
+
     @classmethod
     def of(cls, record: OperatorRecord) -> OperatorSummary:
         return cls(record.name, tuple(sorted(record.roles)), record.active, record.failed_attempts,
@@ -100,6 +104,10 @@ class OperatorAccounts:
 
     def list(self) -> list[OperatorSummary]:
         return [OperatorSummary.of(record) for record in self._ledger.operators.all()]
+
+    def now(self) -> datetime:
+        """The desk's time, as the lockout reads it (to say whether a listed account is locked now)."""
+        return self._clock()
 
     def add(self, name: str, roles: Iterable[str], password: str, *, acting: SignedIn | None) -> OperatorSummary:
         """A new account. The desk's very first one needs no sign-in and must be an admin; later ones need one."""

@@ -5,7 +5,7 @@ disable (asked first). The services decide; a refusal (the last active admin, sa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
@@ -85,7 +85,8 @@ class OperatorsTab(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        self._operations.run_in_worker("read the operators", lambda desk: desk.accounts.list(), on_done=self._show)
+        self._operations.run_in_worker("read the operators", lambda desk: (desk.accounts.list(), desk.accounts.now()),
+                                       on_done=lambda read: self._show(*read))
 
     def selected_operator(self) -> OperatorSummary | None:
         rows = self.table.selectionModel().selectedRows()
@@ -102,15 +103,15 @@ class OperatorsTab(QWidget):
         if change.operators:
             self.reload()
 
-    def _show(self, operators: Sequence[OperatorSummary]) -> None:
+    def _show(self, operators: Sequence[OperatorSummary], now: datetime) -> None:
+        """The accounts as read at `now`, the desk's time (a lock that ran out is not shown)."""
         chosen = self.selected_operator()
         self.operators = list(operators)
         self.table.setRowCount(len(self.operators))
-        now = datetime.now(UTC)
         for index, operator in enumerate(self.operators):
-            locked = operator.locked_until is not None and operator.locked_until > now
             cells = (operator.name, role_names(operator.roles), "active" if operator.active else "disabled",
-                     local_time(operator.locked_until) if locked else DASH, str(operator.failed_attempts))
+                     local_time(operator.locked_until) if operator.is_locked_at(now) else DASH,
+                     str(operator.failed_attempts))
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
