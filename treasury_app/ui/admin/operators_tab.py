@@ -8,23 +8,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
-    QLabel,
-    QMessageBox,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QMessageBox, QTableWidgetItem, QVBoxLayout, QWidget
 
 from treasury_app.services.operator_accounts import SignedIn
 
 from .. import theme
 from ..operations import Changed, Failure, Operations
 from ..texts import DASH, local_time
-from ..widgets import button, field_error, hint, primary_button, row, show_field_error
+from ..widgets import button, field_error, hint, primary_button, question, record_table, row, show_field_error
 from .operator_form import FormKind, OperatorDialog, role_names
 
 if TYPE_CHECKING:
@@ -41,17 +32,7 @@ class OperatorsTab(QWidget):
         self._acting = acting
         self.operators: list[OperatorSummary] = []
         self.forms: list[QWidget] = []  # the forms and questions open now (kept alive while open)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setAccessibleName("Operators")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setAccessibleName("Operator columns")
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.table = record_table(COLUMNS, "Operators", stretch=1)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.add_button = primary_button("Add operator…", "plus")
         self.roles_button = button("Change roles…", "user-check")
@@ -163,12 +144,9 @@ class OperatorsTab(QWidget):
         if chosen is None:
             return
         self._say(None)
-        box = QMessageBox(QMessageBox.Icon.Question, "Disable an operator", f"Disable {chosen.name} for good?",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
-        box.setInformativeText(f"{chosen.name} can no longer sign in; the name stays in the history and cannot be "
-                               "used again. The change is recorded in the audit trail.")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setObjectName("confirm-disable")
+        box = question(self, "Disable an operator", f"Disable {chosen.name} for good?",
+                       f"{chosen.name} can no longer sign in; the name stays in the history and cannot be used "
+                       "again. The change is recorded in the audit trail.", "confirm-disable")
         box.buttonClicked.connect(lambda clicked: self._disable_answered(box, clicked, chosen.name))
         self._keep(box)
         box.open()  # never exec(): the window's loop stays single
