@@ -18,6 +18,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "ui"))
+sys.path.insert(0, str(HERE / "providers"))  # the in-memory keyring the Administration shots save into
 
 
 def main() -> int:
@@ -228,6 +229,8 @@ async def render_all(out: Path) -> list[Path]:
             grab(auditing, "audit-broken")
             auditing.close()
 
+            await render_administration(shell, session, bot, grab)
+
             shell._idle_lock_seconds = 600.0  # as read at the sign-in; the lock itself, as the idle watch calls it
             shell._lock()
             await asyncio.sleep(0.2)
@@ -236,6 +239,58 @@ async def render_all(out: Path) -> list[Path]:
             await shell.close()
             await session.aclose()
     return written
+
+
+async def render_administration(shell, session, bot, grab) -> None:
+    """The three tabs of Administration, as ada (the demo's admin) sees them: an operator locked by wrong
+    passwords, the USDT policy, and a Cryptomus profile saved (into an in-memory keyring: never the keyring of
+    the computer the script runs on) and checked against the embedded sandbox."""
+    import keyring
+    from provider_test_keyrings import MemoryKeyring
+    from window_driver import click, open_administration, sign_in, sign_out, type_into
+
+    from treasury_app.sandbox import DEFAULT_CRYPTOMUS_MERCHANT, DEFAULT_CRYPTOMUS_PAYOUT_KEY
+    from ui_loop import until
+
+    for _ in range(5):
+        try:
+            session.accounts.authenticate("arno", "a wrong guess at arno's password")
+        except Exception:  # noqa: BLE001 — refused, as wanted: the account ends locked
+            pass
+    await sign_out(shell, bot)
+    await sign_in(shell, bot, "ada")
+    admin = await open_administration(shell)
+    operators = admin.operators
+    await until(lambda: operators.select_operator("arno"), what="arno in the list")
+    await asyncio.sleep(0.2)
+    grab(admin, "admin-operators")
+
+    admin.show_tab(admin.policy)
+    admin.policy.choose_currency("USDT")
+    type_into(bot, admin.policy.desk_limit, "250000")
+    click(bot, admin.policy.save_policy)
+    await until(lambda: "saved" in admin.policy.saved_notice.text(), what="the policy saved")
+    await until(lambda: not shell.operations.busy, what="the policy read again")
+    await asyncio.sleep(0.2)
+    grab(admin, "admin-policy")
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    try:
+        admin.show_tab(admin.providers)
+        form = admin.providers.forms["cryptomus"]
+        type_into(bot, form.inputs["base_url"], session.sandbox.base_url if session.sandbox else "")
+        type_into(bot, form.inputs["merchant"], DEFAULT_CRYPTOMUS_MERCHANT)
+        type_into(bot, form.secret, DEFAULT_CRYPTOMUS_PAYOUT_KEY)
+        click(bot, form.save)
+        await until(lambda: "Saved" in form.result.text(), what="the profile saved")
+        click(bot, form.check_button)
+        await until(lambda: "Reachable" in form.result.text(), what="the connection checked")
+        await asyncio.sleep(0.2)
+        grab(admin, "admin-providers")
+    finally:
+        keyring.set_keyring(before)
+    admin.close()
 
 
 def _left():

@@ -15,6 +15,13 @@ from pathlib import Path
 # Before pytest-qt makes the QApplication; a developer's own display is never used by the tests.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
+import sys  # noqa: E402
+
+# The provider tests' keyring helpers (the private Secret Service, the test keyrings) are shared, not copied.
+_PROVIDER_TESTS = str(Path(__file__).resolve().parents[1] / "providers")
+if _PROVIDER_TESTS not in sys.path:
+    sys.path.insert(0, _PROVIDER_TESTS)
+
 import pytest  # noqa: E402
 from ui_desk import MovedClock, SandboxUnderTest, open_shell  # noqa: E402
 from ui_loop import ui_run  # noqa: E402

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from ui_loop import drive, until
-from window_driver import compose, open_dialog, sign_in, sign_out
+from window_driver import compose, open_administration, open_dialog, sign_in, sign_out
 
 from treasury_app.services.desk_news import Notice, NoticeKind
 from treasury_app.ui.approvals.queue_dialog import ApprovalsDialog
@@ -64,6 +64,20 @@ def test_every_control_on_every_screen_has_a_name(shell, loop, qtbot):
         export = await open_dialog(shell, ExportDialog)
         assert nameless(export) == [], "export"
         export.close()
+        await sign_out(shell, qtbot)
+        await sign_in(shell, qtbot, "ada")
+        admin = await open_administration(shell)
+        for tab in (admin.operators, admin.policy, admin.providers):
+            admin.show_tab(tab)
+            assert nameless(admin) == [], f"administration: {admin.tabs.tabText(admin.tabs.currentIndex())}"
+        admin.operators.select_operator("iris")
+        for button in (admin.operators.add_button, admin.operators.roles_button, admin.operators.reset_button):
+            admin.show_tab(admin.operators)
+            button.click()
+            form = await until(lambda: next((f for f in admin.operators.forms if f.isVisible()), None),
+                               what="the operator form")
+            assert nameless(form) == [], form.windowTitle()
+            form.close()
         await sign_out(shell, qtbot)
 
     drive(loop, shell, story)

@@ -115,3 +115,13 @@ async def select(shell: Shell, payout_id: int) -> None:
 def shown_messages(shell: Shell) -> list[str]:
     """The failures the window is showing in message boxes (for a test's own failure message)."""
     return [f"{box.text()} {box.informativeText()}" for box in shell.dialogs.shown if isinstance(box, QMessageBox)]
+
+
+async def open_administration(shell: Shell):
+    """Administration from the toolbar (for an admin), laid out with its tabs' first reads done."""
+    from treasury_app.ui.admin.admin_dialog import AdministrationDialog
+
+    shell.window.administration.trigger()
+    dialog = await open_dialog(shell, AdministrationDialog)
+    await until(lambda: not shell.operations.busy, what="the administration's first reads")
+    return dialog

@@ -1,4 +1,5 @@
-"""`treasury-app operator …`: add, list, change a password, disable (accounts are never deleted)."""
+"""`treasury-app operator …`: add, list, change a password or the roles, unlock, disable (accounts are never
+deleted)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ AS_HELP = f"Act as this operator; the password comes from {PASSWORD_ENV} or a hi
 
 @click.group("operator")
 def operator_group() -> None:
-    """Operator accounts: add, list, change a password, disable."""
+    """Operator accounts: add, list, change a password or the roles, unlock, disable."""
 
 
 def sign_in(accounts: OperatorAccounts, name: str) -> SignedIn:
@@ -102,10 +103,39 @@ def operator_disable(ctx: click.Context, name: str, acting_as: str) -> None:
     click.echo(f"operator {disabled.name} disabled")
 
 
+@operator_group.command("roles")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, metavar="ROLE",
+              type=click.Choice([r.value for r in Role], case_sensitive=False),
+              help="The roles NAME is to hold from now on (the others are taken away); repeat for several.")
+@click.option("--as", "acting_as", metavar="ADMIN", required=True, help=AS_HELP)
+@click.pass_context
+def operator_roles(ctx: click.Context, name: str, roles: tuple[str, ...], acting_as: str) -> None:
+    """Give NAME exactly these roles. The last active admin keeps the admin role."""
+    clean = validate_operator_name(name)
+    with open_desk(ctx) as desk:
+        accounts = OperatorAccounts(desk.ledger)
+        changed = accounts.set_roles(clean, roles, acting=sign_in(accounts, acting_as))
+    click.echo(f"operator {changed.name} now has roles: {', '.join(changed.roles)}")
+
+
+@operator_group.command("unlock")
+@click.argument("name")
+@click.option("--as", "acting_as", metavar="ADMIN", required=True, help=AS_HELP)
+@click.pass_context
+def operator_unlock(ctx: click.Context, name: str, acting_as: str) -> None:
+    """Lift the lock that wrong passwords put on NAME, keeping its password (a reset lifts it too)."""
+    clean = validate_operator_name(name)
+    with open_desk(ctx) as desk:
+        accounts = OperatorAccounts(desk.ledger)
+        unlocked = accounts.unlock(clean, acting=sign_in(accounts, acting_as))
+    click.echo(f"operator {unlocked.name} unlocked")
+
+
 def _state(operator: OperatorSummary) -> str:
     if not operator.active:
         return "disabled"
-    if operator.locked_until is not None and operator.locked_until > datetime.now(UTC):
+    if operator.is_locked_at(datetime.now(UTC)):
         return f"active, locked until {clock_time(operator.locked_until)}"
     return "active"
 

@@ -110,15 +110,8 @@ def provider_check(ctx: click.Context, name: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(check_as_dict(report), indent=2))
     else:
-        click.echo(f"{report.title} at {report.base_url}{'  [SANDBOX]' if report.is_sandbox else ''}")
-        click.echo(f"Reachable:    {'yes' if report.reachable else 'no'}")
-        accepted = {True: "accepted", False: "refused", None: "not known"}[report.credentials_accepted]
-        click.echo(f"Credentials:  {accepted}")
-        click.echo("Balances:" + ("" if report.balances else "     none reported"))
-        for balance in report.balances:
-            click.echo(f"  {balance.currency:<10} {format_amount(balance.amount)}")
-        if report.balances_note:
-            click.echo(f"  ({report.balances_note})")
+        for line in report.report_lines():
+            click.echo(line)
         if report.problem:
             click.echo(f"Problem:      {report.problem}", err=True)
     if not report.ok:

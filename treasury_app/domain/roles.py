@@ -88,3 +88,12 @@ def permissions_of(roles: Iterable[str]) -> frozenset[Permission]:
 
 def may(roles: Iterable[str], permission: Permission) -> bool:
     return permission in permissions_of(roles)
+
+
+# What the Administration window is made of: whoever holds one of these may open it (and sees its tabs).
+ADMINISTRATION = (Permission.MANAGE_OPERATORS, Permission.MANAGE_POLICY, Permission.MANAGE_PROVIDERS)
+
+
+def may_administer(roles: Iterable[str]) -> bool:
+    granted = permissions_of(roles)
+    return any(permission in granted for permission in ADMINISTRATION)

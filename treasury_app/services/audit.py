@@ -45,6 +45,8 @@ class AuditAction(StrEnum):
     OPERATOR_SIGN_IN_FAILED = "operator.sign_in_failed"
     OPERATOR_PASSWORD_CHANGED = "operator.password_changed"
     OPERATOR_DISABLED = "operator.disabled"
+    OPERATOR_ROLES_CHANGED = "operator.roles_changed"
+    OPERATOR_UNLOCKED = "operator.unlocked"
     POLICY_SET = "policy.set"
     SETTING_CHANGED = "settings.changed"
     APPROVAL_REQUESTED = "payout.approval_requested"

@@ -20,8 +20,11 @@ from treasury_app.ledger.timestamps import utc_now
 
 if TYPE_CHECKING:  # built on first use: the window's first page needs only the ledger
     from .address_book import AddressBook
+    from .approval_policies import ApprovalPolicies
     from .approvals import Approvals
     from .operator_accounts import OperatorAccounts
+    from .provider_administration import ProviderAdministration
+    from .provider_profiles import ProviderProfiles
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -53,6 +56,31 @@ class WorkerDesk:
         from .address_book import AddressBook
 
         return AddressBook(self.ledger, clock=self._clock)
+
+    @cached_property
+    def policies(self) -> ApprovalPolicies:
+        from .approval_policies import ApprovalPolicies
+
+        return ApprovalPolicies(self.ledger, clock=self._clock)
+
+    @cached_property
+    def provider_profiles(self) -> ProviderProfiles:
+        """Reading the profiles (never their secrets); the keyring is the one keyring selects for this process."""
+        from treasury_app.security.credentials import CredentialStore
+
+        from .provider_profiles import ProviderProfiles
+
+        return ProviderProfiles(self.ledger.settings, CredentialStore())
+
+    @cached_property
+    def provider_administration(self) -> ProviderAdministration:
+        """Changing the profiles: admins only, audited; secrets straight to the OS keyring (a blocking call
+        there, which is why it runs here and not on the window's loop)."""
+        from treasury_app.security.credentials import CredentialStore
+
+        from .provider_administration import ProviderAdministration
+
+        return ProviderAdministration(self.ledger, CredentialStore())
 
 
 class DeskWorker:

@@ -1,4 +1,5 @@
-"""Operator accounts: add, sign in (with lockout), change a password, disable; every step audited.
+"""Operator accounts: add, sign in (with lockout), change a password or the roles, unlock, disable; every step
+audited.
 
 Accounts are never deleted: the audit trail and the payouts keep their names, and a name once used stays
 taken. Whoever acts is re-read from the ledger at the moment they act, so a `SignedIn` of an operator who has
@@ -61,6 +62,10 @@ class OperatorSummary:
     locked_until: datetime | None
     created_at: datetime
 
+    def is_locked_at(self, moment: datetime) -> bool:
+        """Whether wrong passwords keep the account shut at `moment` (a lock that ran out no longer counts)."""
+        return self.locked_until is not None and moment < self.locked_until
+
     @classmethod
     def of(cls, record: OperatorRecord) -> OperatorSummary:
         return cls(record.name, tuple(sorted(record.roles)), record.active, record.failed_attempts,
@@ -99,6 +104,10 @@ class OperatorAccounts:
 
     def list(self) -> list[OperatorSummary]:
         return [OperatorSummary.of(record) for record in self._ledger.operators.all()]
+
+    def now(self) -> datetime:
+        """The desk's time, as the lockout reads it (to say whether a listed account is locked now)."""
+        return self._clock()
 
     def add(self, name: str, roles: Iterable[str], password: str, *, acting: SignedIn | None) -> OperatorSummary:
         """A new account. The desk's very first one needs no sign-in and must be an admin; later ones need one."""
@@ -182,14 +191,54 @@ class OperatorAccounts:
             record = self._ledger.operators.get(target)
             if not record.active:
                 raise InvalidFieldError("operator", f"'{record.name}' is already disabled")
-            admins = [o for o in self._ledger.operators.all() if o.active and Role.ADMIN.value in o.roles]
-            if [o.name for o in admins] == [record.name]:
+            if self._is_last_active_admin(record):
                 raise PermissionDeniedError(acting.name, f"'{record.name}' is the last active admin; add another "
                                                          "admin before disabling this one")
             disabled = self._ledger.operators.update(record.name, OperatorChanges(active=False))
             audit.record(self._ledger, acting.name, AuditAction.OPERATOR_DISABLED, _subject(record.name), None,
                          clock=self._clock)
         return OperatorSummary.of(disabled)
+
+    def set_roles(self, name: str, roles: Iterable[str], *, acting: SignedIn) -> OperatorSummary:
+        """Give an account exactly these roles (admins only), audited with before and after. The last active
+        admin keeps the admin role: without it nobody could add operators or change a policy again."""
+        target = validate_operator_name(name)
+        granted = parse_roles(roles)
+        with self._ledger.transaction():
+            admin = require_permission(self._ledger, acting, Permission.MANAGE_OPERATORS, "change operators' roles")
+            record = self._ledger.operators.get(target)
+            if not record.active:
+                raise InvalidFieldError("operator", f"'{record.name}' is disabled; its roles can no longer change")
+            before = sorted(record.roles)
+            if set(before) == {role.value for role in granted}:
+                return OperatorSummary.of(record)  # nothing changes, so there is nothing to record
+            if Role.ADMIN not in granted and self._is_last_active_admin(record):
+                raise PermissionDeniedError(acting.name, f"'{record.name}' is the last active admin and keeps the "
+                                                         "admin role; make another operator an admin first")
+            changed = self._ledger.operators.update(record.name, OperatorChanges(roles=sorted(granted)))
+            audit.record(self._ledger, admin.name, AuditAction.OPERATOR_ROLES_CHANGED, _subject(record.name),
+                         {"before": before, "after": sorted(granted)}, clock=self._clock)
+        return OperatorSummary.of(changed)
+
+    def unlock(self, name: str, *, acting: SignedIn) -> OperatorSummary:
+        """Lift a lock left by wrong passwords (admins only), without a new password: for a person who only
+        mistyped. Audited; the count of failures starts again from nought."""
+        target = validate_operator_name(name)
+        with self._ledger.transaction():
+            admin = require_permission(self._ledger, acting, Permission.MANAGE_OPERATORS, "unlock operators")
+            record = self._ledger.operators.get(target)
+            if record.locked_until is None and record.failed_attempts == 0:
+                raise InvalidFieldError("operator", f"'{record.name}' is not locked")
+            unlocked = self._ledger.operators.update(record.name, OperatorChanges(failed_attempts=0,
+                                                                                  locked_until=None))
+            audit.record(self._ledger, admin.name, AuditAction.OPERATOR_UNLOCKED, _subject(record.name),
+                         {"failed_attempts": record.failed_attempts, "locked_until": record.locked_until},
+                         clock=self._clock)
+        return OperatorSummary.of(unlocked)
+
+    def _is_last_active_admin(self, record: OperatorRecord) -> bool:
+        admins = [o.name for o in self._ledger.operators.all() if o.active and Role.ADMIN.value in o.roles]
+        return admins == [record.name]
 
     def _find(self, name: str) -> OperatorRecord | None:
         try:

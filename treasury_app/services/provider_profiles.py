@@ -7,6 +7,7 @@ data folders on one computer (a sandbox desk and a real one) from overwriting ea
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any, Protocol
 import httpx
 
 from treasury_app.domain.errors import TreasuryError
+from treasury_app.domain.money import format_amount
 from treasury_app.providers.cryptomus import DEFAULT_BASE_URL, CryptomusProfile
 from treasury_app.providers.errors import (
     AuthenticationError,
@@ -82,6 +84,17 @@ class ProviderCheck:
     def ok(self) -> bool:
         return self.reachable and bool(self.credentials_accepted) and self.problem is None
 
+    def report_lines(self) -> list[str]:
+        """The check as `provider check` prints it and the window shows it (the problem, if any, apart)."""
+        accepted = {True: "accepted", False: "refused", None: "not known"}[self.credentials_accepted]
+        lines = [f"{self.title} at {self.base_url}{'  [SANDBOX]' if self.is_sandbox else ''}",
+                 f"Reachable:    {'yes' if self.reachable else 'no'}", f"Credentials:  {accepted}",
+                 "Balances:" + ("" if self.balances else "     none reported")]
+        lines += [f"  {balance.currency:<10} {format_amount(balance.amount)}" for balance in self.balances]
+        if self.balances_note:
+            lines.append(f"  ({self.balances_note})")
+        return lines
+
 
 class ProviderProfiles:
     """Set up, list, remove and check provider profiles; open a provider client from one."""
@@ -147,7 +160,17 @@ class ProviderProfiles:
         """A client for the profile, with its secret read from the keyring. Close it (`aclose`) when done."""
         kind = provider_kind(name)
         profile = self.profile(kind.name)
-        secret = self._credentials.read(kind.name, self._credential_id(kind.name))
+        return self._client(kind, profile, self._credentials.read(kind.name, self._credential_id(kind.name)))
+
+    async def _open_provider_off_the_loop(self, kind: ProviderKind, profile: ProviderProfile) -> PayoutProvider:
+        """As `open_provider`, with the keyring asked on a thread: a Secret Service over D-Bus, or a keyring
+        that asks to be unlocked, must not hold up the window's loop (the settings are read here, on the
+        loop's own thread, whose ledger connection they are)."""
+        credential_id = self._credential_id(kind.name)
+        secret = await asyncio.to_thread(self._credentials.read, kind.name, credential_id)
+        return self._client(kind, profile, secret)
+
+    def _client(self, kind: ProviderKind, profile: ProviderProfile, secret: str) -> PayoutProvider:
         transport = self._transport_factory() if self._transport_factory else None
         return kind.open_client(profile, secret, settings=self._http_settings, transport=transport)
 
@@ -156,8 +179,9 @@ class ProviderProfiles:
     async def check(self, name: str) -> ProviderCheck:
         """Reachable? Credentials accepted? Balances. Provider errors are reported, not raised."""
         kind = provider_kind(name)
-        provider = self.open_provider(kind.name)
-        base_url = self.profile(kind.name).base_url
+        profile = self.profile(kind.name)
+        provider = await self._open_provider_off_the_loop(kind, profile)
+        base_url = profile.base_url
 
         def report(reachable: bool, accepted: bool | None, balances: tuple[Balance, ...] = (),
                    problem: ProviderError | None = None) -> ProviderCheck:

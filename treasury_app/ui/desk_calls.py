@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the session loads after the window's first paint
 
     from treasury_app.services.audit_trail import VerifyVerdict
     from treasury_app.services.desk_session import DeskSession
+    from treasury_app.services.provider_profiles import ProviderCheck
     from treasury_app.services.reports import ReportRequest, ReportWritten
 
 
@@ -67,6 +68,14 @@ class DeskCalls:
 
         return await verify_in_background(self._session.ledger.path, self.acting, progress=progress,
                                           clock=self._session.clock)
+
+    async def check_provider(self, name: str) -> ProviderCheck:
+        """`provider check` for a saved profile: reachable, credentials accepted, balances (a client of its own,
+        closed after; the desk's running connections are not touched)."""
+        from treasury_app.security.credentials import CredentialStore
+        from treasury_app.services.provider_profiles import ProviderProfiles
+
+        return await ProviderProfiles(self._session.ledger.settings, CredentialStore()).check(name)
 
     # --- compose, estimate, send ----------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""Every dialog the desk opens (New payout, Send, Approvals, Export, Audit trail, Address book), each made over
-the signed-in operator's calls and kept alive while it is open. The shell decides when; this module knows how.
+"""Every dialog the desk opens (New payout, Send, Approvals, Export, Audit trail, Address book, Administration),
+each made over the signed-in operator's calls and kept alive while it is open. The shell decides when; this
+module knows how.
 
 Each dialog's module (and the services behind it) is imported when it is first wanted: the window's start
 waits for nothing it does not show (tests/benchmarks/window.py).
@@ -11,6 +12,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QWidget
+
+from treasury_app.domain.roles import may_administer
 
 from .operations import Operations
 
@@ -121,6 +124,19 @@ class DeskDialogs:
         dialog = AddressBookDialog(self._operations, calls.acting, parent=self._window) if payout is None else \
             EntryDialog(self._operations, calls.acting, fields=entry_fields_of(payout), from_payout=payout.id,
                         parent=self._window)
+        self.keep(dialog)
+        dialog.show()
+
+    def administration(self) -> None:
+        """Operators, policy, providers: only for an operator whose roles allow one of them (the action is
+        hidden and disabled for the others, and the services refuse them anyway)."""
+        if (calls := self._calls()) is None:
+            return
+        from .admin.admin_dialog import AdministrationDialog
+
+        if not may_administer(calls.acting.roles):
+            return
+        dialog = AdministrationDialog(self._operations, calls.acting, calls.check_provider, parent=self._window)
         self.keep(dialog)
         dialog.show()
 

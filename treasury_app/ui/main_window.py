@@ -1,6 +1,6 @@
-"""The main window: a toolbar (New payout, Refresh, Approvals, Export, Audit trail, Find), the filter bar, the
-payouts table beside the detail panel, and the status bar; screens before sign-in (first run, sign-in) take the
-same window."""
+"""The main window: a toolbar (New payout, Refresh, Approvals, Export, Audit trail, Address book,
+Administration, Find), the filter bar, the payouts table beside the detail panel, and the status bar; screens
+before sign-in (first run, sign-in) take the same window."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from treasury_app.domain.roles import Permission, may
+from treasury_app.domain.roles import Permission, may, may_administer
 
 from . import theme
 from .payouts.detail import DetailPanel
@@ -92,6 +92,9 @@ class DeskWindow(QMainWindow):
                                         "Every recorded action, and the check that none was altered (Ctrl+Shift+H)")
         self.address_book = self._action("Address book", "wallet", "Ctrl+B",
                                          "Named destinations: search, add, remove (Ctrl+B)")
+        self.administration = self._action("Administration", "shield-check", "Ctrl+Shift+D",
+                                           "Operators, approval policy and provider profiles: admins only "
+                                           "(Ctrl+Shift+D)")
         self.find = QAction(theme.icon("search"), "Find", self)
         self.find.setShortcut(QKeySequence.StandardKey.Find)
         self.find.triggered.connect(lambda: (self.filters.search.setFocus(), self.filters.search.selectAll()))
@@ -138,6 +141,9 @@ class DeskWindow(QMainWindow):
         reads = may(roles, Permission.VIEW)  # every role reads the trail, as `audit show` and `audit verify` allow
         self.audit_trail.setVisible(reads)
         self.audit_trail.setEnabled(reads)
+        administers = may_administer(roles)
+        self.administration.setVisible(administers)
+        self.administration.setEnabled(administers)  # disabled too: a hidden action's shortcut still fires
         self.switch_operator.setVisible(signed is not None)
         self.sign_out.setVisible(signed is not None)
         self.status.show_operator(signed)

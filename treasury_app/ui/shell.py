@@ -251,6 +251,7 @@ class Shell:
         window.export.triggered.connect(self.dialogs.export)
         window.audit_trail.triggered.connect(self.dialogs.audit)
         window.address_book.triggered.connect(lambda: self.dialogs.address_book())
+        window.administration.triggered.connect(self.dialogs.administration)
         window.switch_operator.triggered.connect(lambda: self._sign_out(keep_name=False))
         window.sign_out.triggered.connect(lambda: self._sign_out(keep_name=True))
         window.filters.filter_changed.connect(self.model.set_query)

@@ -3,15 +3,21 @@ a card, the SANDBOX badge, a hint line. Kept here so that screens look alike and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDateEdit,
     QFrame,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLayout,
+    QMessageBox,
     QPushButton,
     QSizePolicy,
+    QTableWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -126,3 +132,42 @@ def date_edit(name: str) -> QDateEdit:
     edit.setCalendarPopup(True)
     edit.setDisplayFormat("yyyy-MM-dd")
     return edit
+
+
+def stacked(*widgets: QWidget) -> QWidget:
+    """Widgets one under the other with no margin: a field with its hint and its error line below it."""
+    holder = QWidget()
+    layout = QVBoxLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    for widget in widgets:
+        layout.addWidget(widget)
+    return holder
+
+
+def record_table(columns: Sequence[str], name: str, *, stretch: int) -> QTableWidget:
+    """A read-only table of records, one chosen at a time (the Address book's entries, the operators); the
+    column `stretch` takes the width left."""
+    table = QTableWidget(0, len(columns))
+    table.setHorizontalHeaderLabels(list(columns))
+    table.setAccessibleName(name)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().setVisible(False)
+    header = table.horizontalHeader()
+    header.setAccessibleName(f"{name}: columns")
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    return table
+
+
+def question(parent: QWidget, title: str, text: str, consequence: str, name: str) -> QMessageBox:
+    """Yes or Cancel (Cancel the default) before something that cannot be undone; open it with `open()`,
+    never `exec()`: the window's loop stays single."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text,
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, parent)
+    box.setInformativeText(consequence)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setObjectName(name)
+    return box

@@ -14,7 +14,7 @@ from treasury_app.services.operator_accounts import SignedIn
 
 from .. import theme
 from ..operations import Changed, Failure, Operations
-from ..widgets import button, field_error, heading, hint, primary_button, row, show_field_error
+from ..widgets import button, field_error, heading, hint, primary_button, row, show_field_error, stacked
 
 FIELDS = ("label", "asset", "address", "note")
 _LABELS = {"label": "Label", "asset": "Asset", "address": "Address", "note": "Note", "currency": "Currency",
@@ -61,7 +61,7 @@ class EntryDialog(QDialog):
         form.setVerticalSpacing(theme.GAP_SMALL)
         for name, widget in (("label", self.label), ("asset", self.asset), ("address", self.address),
                              ("note", self.note)):
-            form.addRow(_LABELS[name], _stacked(widget, self.errors[name]))
+            form.addRow(_LABELS[name], stacked(widget, self.errors[name]))
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Add to the address book"))
         layout.addWidget(hint("An entry counts as a known destination: the approval policy no longer asks a "
@@ -126,13 +126,3 @@ class EntryDialog(QDialog):
         field = "asset" if field in ("currency", "network") else field
         show_field_error(self.errors[field] if field in self.errors else self.problem, failure.message)
         return True
-
-
-def _stacked(*widgets: QWidget) -> QWidget:
-    holder = QWidget()
-    layout = QVBoxLayout(holder)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(2)
-    for widget in widgets:
-        layout.addWidget(widget)
-    return holder

@@ -6,17 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QDialog,
-    QHeaderView,
-    QLineEdit,
-    QMessageBox,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QLineEdit, QMessageBox, QTableWidgetItem, QVBoxLayout, QWidget
 
 from treasury_app.services.address_book import NOT_ALLOWED, fields_from_payout, may_manage
 from treasury_app.services.operator_accounts import SignedIn
@@ -24,7 +14,7 @@ from treasury_app.services.operator_accounts import SignedIn
 from .. import theme
 from ..operations import Changed, Operations
 from ..texts import asset_text, local_time
-from ..widgets import button, heading, hint, primary_button, row
+from ..widgets import button, heading, hint, primary_button, question, record_table, row
 from .entry_form import EntryDialog
 
 if TYPE_CHECKING:
@@ -53,16 +43,7 @@ class AddressBookDialog(QDialog):
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(320)
         self.search.textChanged.connect(lambda _: self.reload())
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setAccessibleName("Address book entries")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table = record_table(COLUMNS, "Address book entries", stretch=3)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.count = hint("")
         manages = may_manage(acting.roles)  # the service checks again when it acts
@@ -137,13 +118,10 @@ class AddressBookDialog(QDialog):
         entry = self.selected_entry()
         if entry is None:
             return
-        box = QMessageBox(QMessageBox.Icon.Question, "Remove from the address book",
-                          f"Remove \u201c{entry.label}\u201d ({entry.address} on {entry.network})?",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
-        box.setInformativeText("The next payout to it counts as a new destination again, unless it was paid "
-                               "before. The removal is recorded in the audit trail.")
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setObjectName("confirm-remove")
+        box = question(self, "Remove from the address book",
+                       f"Remove \u201c{entry.label}\u201d ({entry.address} on {entry.network})?",
+                       "The next payout to it counts as a new destination again, unless it was paid before. The "
+                       "removal is recorded in the audit trail.", "confirm-remove")
         box.buttonClicked.connect(lambda clicked: self._removal_answered(box, clicked, entry))
         self._keep(box)
         box.open()  # never exec(): the window's loop stays single

@@ -33,7 +33,17 @@ from treasury_app.services.compose_checks import ComposeFields, PayoutOption, Pr
 from .. import theme
 from ..operations import Changed, Failure, Operations
 from ..texts import amount_text
-from ..widgets import button, field_error, heading, hint, primary_button, row, sandbox_badge, show_field_error
+from ..widgets import (
+    button,
+    field_error,
+    heading,
+    hint,
+    primary_button,
+    row,
+    sandbox_badge,
+    show_field_error,
+    stacked,
+)
 from ..address_book.picker import AddressPicker
 from .outcome import OutcomePanel, SendOutcome
 from .review import ReviewPanel, Reviewed
@@ -146,20 +156,20 @@ class ComposeDialog(QDialog):
         self.book = AddressPicker(self._operations)
         self.book.picked.connect(self._book_entry_picked)
         form.addRow("Address book", self.book)
-        form.addRow("Asset", _stacked(self.asset, self.asset_state, self.errors["asset"]))
-        form.addRow("To address", _stacked(self.address, self.errors["address"]))
+        form.addRow("Asset", stacked(self.asset, self.asset_state, self.errors["asset"]))
+        form.addRow("To address", stacked(self.address, self.errors["address"]))
         amount_row = QWidget()
         amount_line = QHBoxLayout(amount_row)
         amount_line.setContentsMargins(0, 0, 0, 0)
         amount_line.addWidget(self.amount, 1)
         amount_line.addWidget(self.amount_unit)
-        form.addRow("Amount", _stacked(amount_row, self.amount_hint, self.errors["amount"]))
-        form.addRow("Fee", _stacked(self.fee_balance, self.fee_amount, self.fee_only, self.errors["fee_mode"]))
+        form.addRow("Amount", stacked(amount_row, self.amount_hint, self.errors["amount"]))
+        form.addRow("Fee", stacked(self.fee_balance, self.fee_amount, self.fee_only, self.errors["fee_mode"]))
         self.priority_label, self.memo_label = QLabel("Priority"), QLabel("Memo / tag")
-        form.addRow(self.priority_label, _stacked(self.priority, self.errors["priority"]))
-        form.addRow(self.memo_label, _stacked(self.memo, self.errors["memo"]))
-        form.addRow("Reference", _stacked(self.reference, self.errors["reference"]))
-        form.addRow("Note", _stacked(self.note, self.errors["note"]))
+        form.addRow(self.priority_label, stacked(self.priority, self.errors["priority"]))
+        form.addRow(self.memo_label, stacked(self.memo, self.errors["memo"]))
+        form.addRow("Reference", stacked(self.reference, self.errors["reference"]))
+        form.addRow("Note", stacked(self.note, self.errors["note"]))
 
         page = QWidget()
         layout = QVBoxLayout(page)
@@ -397,16 +407,6 @@ class ComposeDialog(QDialog):
         self.payout_changed.emit(outcome.payout.id)
         self.outcome.show_outcome(outcome)
         self.pages.setCurrentIndex(2)
-
-
-def _stacked(*widgets: QWidget) -> QWidget:
-    holder = QWidget()
-    layout = QVBoxLayout(holder)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(2)
-    for widget in widgets:
-        layout.addWidget(widget)
-    return holder
 
 
 def _label_of(field: str) -> str:

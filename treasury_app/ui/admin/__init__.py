@@ -1,0 +1,1 @@
+"""Administration: operators, policy and provider profiles, for admins (one module per tab)."""
