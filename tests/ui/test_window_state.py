@@ -48,7 +48,7 @@ def test_size_split_columns_sort_and_filters_come_back_at_the_next_start(shell, 
     drive(loop, shell, leave_it_so)
     saved = json.loads((demo_folder / STATE_FILE).read_text(encoding="utf-8"))
     assert saved["filters"] == {"statuses": ["completed"], "provider": "pay3", "currency": None, "period_days": 89,
-                                "text": ""}
+                                "text": "", "by_final_time": False}
 
     again = ui_run(loop, open_shell(demo_folder, sandbox))
     qtbot.addWidget(again.window)

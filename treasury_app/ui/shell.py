@@ -38,7 +38,9 @@ if TYPE_CHECKING:
     from treasury_app.services.poller import PayoutChange, RefreshReport
     from treasury_app.services.provider_status import ProviderStatus
 
+    from .dashboard.feed import DashboardFeed
     from .desk_calls import DeskCalls, ShownPayout
+    from .payouts.filters import FilterChoice
 
 log = logging.getLogger(__name__)
 # How long closing waits for a payout being sent to get its answer; after that the send is abandoned, the payout
@@ -78,6 +80,7 @@ class Shell:
         self._wanted: int | None = None  # the payout the detail panel is to show (its read may be under way)
         self._detail_reads = 0  # only the latest read is shown: the worker reads in order, so it is the newest
         self._unsubscribe = []
+        self.dashboard: DashboardFeed | None = None  # made at the first sign-in: the start never loads it
 
         # The table's reads run on the worker thread, on its own connection: a large filter never holds the loop.
         worker = front.worker
@@ -234,6 +237,7 @@ class Shell:
         window = self.window
         window.closing.connect(self._save_window)
         window.closing.connect(lambda: self._finish(self._outcome))
+        window.dashboard.triggered.connect(self._show_dashboard)
         window.new_payout.triggered.connect(self.dialogs.compose)
         window.refresh.triggered.connect(self._refresh)
         window.approvals.triggered.connect(lambda: self.dialogs.approvals())
@@ -261,9 +265,13 @@ class Shell:
 
     def _round_done(self, report: RefreshReport) -> None:
         self.window.status.show_round(report)
+        if self.dashboard is not None:
+            self.dashboard.read_soon()
 
     def _provider_seen(self, status: ProviderStatus) -> None:
         self.window.status.show_provider(status)
+        if self.dashboard is not None:
+            self.dashboard.provider_seen()
 
     def _changed(self, change: Changed) -> None:
         if change.new_payout:
@@ -306,7 +314,7 @@ class Shell:
 
         self.calls = DeskCalls(self.session, signed)
         self.window.show_signed_in(signed)
-        self.window.show_desk()
+        self._show_dashboard(start=signed)
         self._count_waiting()
         self._arm_idle_lock()
         selected = self.window.table.selected_payout()
@@ -317,6 +325,8 @@ class Shell:
         """Back to the sign-in screen; switching operator also empties the name, for the next person's."""
         self.dialogs.close_all()
         self.idle_watch.disarm()
+        if self.dashboard is not None:
+            self.dashboard.stop()
         self.calls = None
         self.window.show_signed_in(None)
         self._detail_reads += 1  # a read under way for the operator signing out must not be shown
@@ -355,6 +365,22 @@ class Shell:
                                       on_done=self.window.show_waiting_for_me)
 
     # --- the desk ---------------------------------------------------------------------------------------------
+
+    def _show_dashboard(self, *, start: SignedIn | None = None) -> None:
+        """The dashboard (the first screen after sign-in, `start`ing its reads for that operator)."""
+        if self.dashboard is None:
+            from .dashboard.feed import DashboardFeed
+
+            self.dashboard = DashboardFeed(self.operations, self.session, show_payouts=self._show_payouts,
+                                           open_approvals=lambda others: self.dialogs.approvals(others=others),
+                                           parent=self.window)
+        if start is not None:
+            self.dashboard.start(start)
+        self.window.show_dashboard(self.dashboard.screen)
+
+    def _show_payouts(self, choice: FilterChoice) -> None:
+        self.window.filters.choose(choice)
+        self.window.show_desk()
 
     def _refresh(self) -> None:
         if self._session is not None:
