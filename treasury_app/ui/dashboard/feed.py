@@ -70,6 +70,7 @@ class DashboardFeed(QObject):
 
     def start(self, acting: SignedIn) -> None:
         self._acting = acting
+        self.screen.forget()  # nothing of the operator before shows until this one's figures are read
         self.read_now()
         self.read_balances()
         self.provider_seen()

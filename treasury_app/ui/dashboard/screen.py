@@ -152,6 +152,17 @@ class DashboardScreen(QWidget):
 
     # --- what it is given ------------------------------------------------------------------------------------
 
+    def forget(self) -> None:
+        """Back to "not read yet" (a new operator signed in: the counts "for me" were the last one's)."""
+        self.figures = None
+        for count in self.counts.values():
+            count.show_count(None)
+        self.attention.setVisible(False)
+        self.counts["unknown"].setStyleSheet("")
+        self.updated.setText("Reading the ledger…")
+        self._balances, self._estimates = (), ()
+        self.balances.setText("Reading…")
+
     def show_figures(self, figures: DeskFigures) -> None:
         self.figures = figures
         counts = figures.counts
@@ -278,9 +289,10 @@ class CountButton(QPushButton):
         text = self.number.text().replace(",", "")
         return int(text) if text.isdigit() else None
 
-    def show_count(self, count: int) -> None:
-        self.number.setText(f"{count:,}")
-        self.setAccessibleName(f"{count:,} {self._words}")
+    def show_count(self, count: int | None) -> None:
+        """None: not read yet."""
+        self.number.setText("…" if count is None else f"{count:,}")
+        self.setAccessibleName(self._words.capitalize() if count is None else f"{count:,} {self._words}")
 
 
 def _estimate_line(news: EstimateNews) -> str:
