@@ -98,7 +98,12 @@ async def render_all(out: Path) -> list[Path]:
         try:
             await asyncio.sleep(0.2)
             grab(shell.window, "sign-in")
-            await sign_in(shell, bot, "iris")
+            await sign_in(shell, bot, "iris", to_table=False)  # the dashboard first, as after every sign-in
+            await until(lambda: shell.dashboard.screen.figures is not None and "(read" in
+                        shell.dashboard.screen.balances.text() and not shell.operations.busy, what="the dashboard")
+            await asyncio.sleep(0.3)
+            grab(shell.window, "dashboard")
+            shell.window.payouts.trigger()
             await until(lambda: shell.model.rowCount() > 0 and not shell.model.is_loading, what="the table")
             first_id = shell.model.payout_id_at(0)
             await select(shell, first_id)

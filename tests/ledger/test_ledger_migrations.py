@@ -8,10 +8,12 @@ version they were written at; the parametrised test then covers the new path fro
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.ledger import PayoutFilter, open_ledger
 from treasury_app.ledger.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -56,6 +58,15 @@ SEED_ROWS: dict[int, list[tuple[str, tuple]]] = {
          (8, "k8-sent", "cryptomus", "BTC", "BTC", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "0.5",
           "000000000000000000.500000000000000000", "from_balance", "processing", "cm-uuid-8", "ab" * 32, "bob",
           "2025-01-04T03:04:05.000006Z", "2025-01-04T03:04:05.000006Z")),
+    ],
+    # Version 4 indexes payouts by status and final time (the dashboard's "completed today", "failed this week").
+    4: [
+        ("INSERT INTO payouts (id, idempotency_key, provider, currency, network, address, amount, amount_key, "
+         "fee_mode, status, estimated_fee, created_by, created_at, updated_at, finished_at) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         (9, "k9-failed", "pay3", "ETH", "ETH", "0x52908400098527886E0F7030069857D2E4169EE7", "1.25",
+          "000000000000000001.250000000000000000", "from_balance", "failed", "0.0009", "bob",
+          "2025-01-05T03:04:05.000006Z", "2025-01-05T04:04:05.000006Z", "2025-01-05T04:04:05.000006Z")),
     ],
 }
 SEEDED_TABLES = ["address_book", "approvals", "audit_log", "operators", "payout_events", "payouts", "policies",
@@ -171,3 +182,22 @@ def test_a_failing_migration_leaves_the_file_at_its_old_version(tmp_path, monkey
         assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
     finally:
         conn.close()
+
+
+def test_a_file_migrated_to_version_4_counts_final_payouts_through_the_status_and_final_time_index(tmp_path):
+    path = tmp_path / "v3.sqlite3"
+    build_file_at_version(path, 3)
+    with open_ledger(path) as ledger:
+        # Payout 7 (written at version 1) is completed; it gets a final time as a later version would write it.
+        conn = sqlite3.connect(path)
+        try:
+            conn.execute("UPDATE payouts SET finished_at = '2025-01-02T05:00:00.000000Z' WHERE id = 7")
+            conn.commit()
+            plan = " ".join(str(row) for row in conn.execute(
+                "EXPLAIN QUERY PLAN SELECT count(*) FROM payouts WHERE status = 'completed' "
+                "AND finished_at >= '2025-01-02T00:00:00.000000Z' AND finished_at < '2025-01-03T00:00:00.000000Z'"))
+        finally:
+            conn.close()
+        day = (PayoutStatus.COMPLETED, datetime(2025, 1, 2, tzinfo=UTC), datetime(2025, 1, 3, tzinfo=UTC))
+        assert ledger.dashboard.finished_counts([day]) == [1]
+    assert "payouts_status_finished" in plan

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from ui_loop import drive, until
-from window_driver import compose, open_administration, open_dialog, sign_in, sign_out
+from window_driver import compose, on_dashboard, open_administration, open_dialog, sign_in, sign_out
 
 from treasury_app.services.desk_news import Notice, NoticeKind
 from treasury_app.ui.approvals.queue_dialog import ApprovalsDialog
@@ -44,7 +44,10 @@ def test_every_control_on_every_screen_has_a_name(shell, loop, qtbot):
     async def story() -> None:
         await until(lambda: shell.window.screens.currentWidget() is shell.sign_in, what="the sign-in screen")
         assert nameless(shell.window) == [], "sign-in"
-        await sign_in(shell, qtbot, "iris")
+        await sign_in(shell, qtbot, "iris", to_table=False)
+        await until(lambda: on_dashboard(shell) and shell.dashboard.screen.figures is not None, what="the dashboard")
+        assert nameless(shell.window) == [], "dashboard"
+        shell.window.payouts.trigger()
         await until(lambda: shell.model.rowCount() > 0, what="the table")
         shell.window.table.selectRow(0)
         await until(lambda: shell.window.detail.isVisible(), what="the detail panel")

@@ -4,7 +4,7 @@ operator empties the form for the next person."""
 from __future__ import annotations
 
 from ui_loop import drive, until
-from window_driver import click, sign_in, type_into
+from window_driver import click, on_dashboard, sign_in, type_into
 
 
 def test_wrong_passwords_are_said_then_the_lockout_with_its_time(shell, loop, qtbot):
@@ -35,7 +35,7 @@ def test_switch_operator_empties_the_form_and_sign_out_keeps_the_name(shell, loo
         assert shell.sign_in.operator.text() == "arno" and shell.sign_in.password.text() == ""
         type_into(qtbot, shell.sign_in.password, "arno-demo-desk")
         click(qtbot, shell.sign_in.submit)
-        await until(lambda: shell.window.screens.currentWidget() is shell.window.desk)
+        await until(lambda: on_dashboard(shell), what="the dashboard, the first screen after sign-in")
         shell.window.switch_operator.trigger()
         await until(lambda: shell.window.screens.currentWidget() is shell.sign_in)
         assert shell.sign_in.operator.text() == "" and shell.window.status.operator.text() == "Not signed in"

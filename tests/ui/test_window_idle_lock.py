@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from shiboken6 import isValid
 from ui_loop import drive, until
-from window_driver import compose, sign_in
+from window_driver import compose, on_dashboard, sign_in
 
 from treasury_app.ui.compose.compose_dialog import ComposeDialog
 
@@ -51,8 +51,8 @@ def test_ten_idle_minutes_put_the_sign_in_screen_over_everything_and_the_same_op
         assert not shell.window.new_payout.isEnabled()  # its shortcut opens nothing behind the lock
         assert shell.sign_in.operator.text() == "iris"
         assert shell._poller_task is not None and not shell._poller_task.done()  # the poller runs on
-        await sign_in(shell, qtbot, "iris")
-        assert shell.window.table.isVisible() and not shell.sign_in.notice.isVisible()
+        await sign_in(shell, qtbot, "iris", to_table=False)
+        assert shell.window.table.isVisible() and not shell.sign_in.notice.isVisible()  # the page left: the table
         assert dialog.isVisible() and dialog.amount.text() == "12.5"  # the half-written form, back as it was
 
     drive(loop, shell, story)
@@ -85,7 +85,8 @@ def test_another_operator_may_sign_in_at_the_lock(shell, loop, qtbot):
         shell.idle_watch.check()
         assert locked(shell) and not dialog.isVisible()
         shell.sign_in.operator.clear()
-        await sign_in(shell, qtbot, "arno")
+        await sign_in(shell, qtbot, "arno", to_table=False)
+        assert on_dashboard(shell)  # another operator starts where everyone starts, not on iris's page
         assert shell.calls is not None and shell.calls.acting.name == "arno"
         assert "arno" in shell.window.status.operator.text()
         assert dialog not in shell.dialogs.shown  # iris's form is not arno's to use: ended, nothing sent from it

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from ui_loop import ui_run, until
-from window_driver import click, type_into
+from window_driver import click, on_dashboard, type_into
 
 from treasury_app.services.desk_front import DeskFront
 from treasury_app.services.desk_session import DeskSession, SandboxChoice
@@ -26,7 +26,8 @@ LOADED_AFTER_THE_FIRST_PAINT = ("aiohttp", "httpx", "jwt", "keyring", "sqlite_ut
                                 "treasury_app.services.provider_health", "treasury_app.services.desk_session",
                                 "treasury_app.services.demo_data", "treasury_app.services.desk",
                                 "treasury_app.services.reports", "treasury_app.ledger.report_queries",
-                                "treasury_app.ui.export_dialog")
+                                "treasury_app.ui.export_dialog", "treasury_app.services.dashboard",
+                                "treasury_app.ui.dashboard.screen", "treasury_app.ui.dashboard.chart")
 # `treasury-app --smoke` as it runs, with a look at what is loaded the moment it says the window painted.
 PAINT_PROBE = """
 import builtins, sys
@@ -75,7 +76,7 @@ def test_a_sign_in_before_the_providers_are_open_finishes_once_they_are(loop, qt
 
         session = await DeskSession.connect(front, sandbox=SandboxChoice(url=sandbox.base_url))
         shell.attach(session)
-        await until(lambda: shell.window.screens.currentWidget() is shell.window.desk, what="the desk")
+        await until(lambda: on_dashboard(shell), what="the dashboard, the first screen after sign-in")
         assert shell.calls is not None and shell.calls.acting.name == "arno"
         assert shell.sign_in.badge.isVisibleTo(shell.sign_in)  # the sandbox, now that the session knows
         status = shell.window.status  # (a passing "Working…" message hides the bar's badge for a moment)

@@ -43,12 +43,13 @@ def test_size_split_columns_sort_and_filters_come_back_at_the_next_start(shell, 
         bar.status.setCurrentIndex(status_choice((PayoutStatus.COMPLETED,)))
         bar.provider.setCurrentIndex(bar.provider.findData("pay3"))
         bar.period.setCurrentIndex(bar.period.findData(89))
+        bar.period_basis.setCurrentIndex(bar.period_basis.findData(True))  # by the final status's time
         window.close()  # as the person closes it
 
     drive(loop, shell, leave_it_so)
     saved = json.loads((demo_folder / STATE_FILE).read_text(encoding="utf-8"))
     assert saved["filters"] == {"statuses": ["completed"], "provider": "pay3", "currency": None, "period_days": 89,
-                                "text": ""}
+                                "text": "", "by_final_time": True}
 
     again = ui_run(loop, open_shell(demo_folder, sandbox))
     qtbot.addWidget(again.window)
@@ -73,6 +74,8 @@ def test_size_split_columns_sort_and_filters_come_back_at_the_next_start(shell, 
             assert bar.status.currentIndex() == status_choice((PayoutStatus.COMPLETED,))
             assert (bar.provider.currentData(), bar.period.currentData()) == ("pay3", 89)
             chosen = bar.current_filter()
+            assert bar.period_basis.currentData() is True and chosen.finished_from is not None
+            assert chosen.created_from is None
             ledger = again.session.ledger
             expected = [p for batch in ledger.payouts.iter_batches(chosen) for p in batch]
             expected.sort(key=lambda p: (p.amount, p.id))

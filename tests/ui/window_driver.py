@@ -32,14 +32,24 @@ def type_into(qtbot, field, text: str) -> None:
     qtbot.keyClicks(field, text)
 
 
-async def sign_in(shell: Shell, qtbot, name: str, password: str | None = None) -> None:
+async def sign_in(shell: Shell, qtbot, name: str, password: str | None = None, *, to_table: bool = True) -> None:
+    """Sign in; the dashboard comes first (or, back after the idle lock, the page left), and then (`to_table`)
+    the payouts table, as a clerk presses Ctrl+2."""
     screen = shell.sign_in
     await until(lambda: shell.window.screens.currentWidget() is screen, what="the sign-in screen")
     type_into(qtbot, screen.operator, name)
     type_into(qtbot, screen.password, password if password is not None else PASSWORDS[name])
     click(qtbot, screen.submit)
-    await until(lambda: shell.window.screens.currentWidget() is shell.window.desk or screen.error.isVisible(),
+    await until(lambda: on_dashboard(shell) or screen.error.isVisible()
+                or (shell.calls is not None and shell.window.screens.currentWidget() is shell.window.desk),
                 what=f"{name} signed in, or an error")
+    if to_table and on_dashboard(shell):
+        shell.window.payouts.trigger()
+        await until(lambda: shell.window.screens.currentWidget() is shell.window.desk, what="the payouts table")
+
+
+def on_dashboard(shell: Shell) -> bool:
+    return shell.dashboard is not None and shell.window.screens.currentWidget() is shell.dashboard.screen
 
 
 async def sign_out(shell: Shell, qtbot) -> None:

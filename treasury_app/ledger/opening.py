@@ -25,6 +25,7 @@ from .timestamps import utc_now
 
 if TYPE_CHECKING:
     from .audit_trail_reads import AuditTrailReads
+    from .dashboard_reads import DashboardReads
     from .report_reads import ReportReads
 
 
@@ -56,6 +57,13 @@ class Ledger:
         from .audit_trail_reads import AuditTrailReads
 
         return AuditTrailReads(self._link)
+
+    @cached_property
+    def dashboard(self) -> DashboardReads:
+        """The dashboard's grouped counts and sums; loaded when first asked for."""
+        from .dashboard_reads import DashboardReads
+
+        return DashboardReads(self._link)
 
     @property
     def path(self) -> Path:

@@ -255,7 +255,17 @@ def _v3_table_sorts_counts_and_search(conn: sqlite3.Connection) -> None:
         """)
 
 
+def _v4_finished_by_status_index(conn: sqlite3.Connection) -> None:
+    # The dashboard counts the payouts that reached a final status in a period (completed today, failed in
+    # the last seven days) and sums each day's completed payouts: without this index each of those reads walks
+    # every payout of the status (800,000 completed ones on a million-payout ledger: half a second a count).
+    # It carries what the daily sums add (currency, amount key, fees), so they never visit the table's rows.
+    run_script(conn, "CREATE INDEX payouts_status_finished ON payouts "
+                     "(status, finished_at, currency, amount_key, estimated_fee, actual_fee);")
+
+
 # Index i holds the migration that takes a file from version i to version i + 1.
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_audit_subject_index, _v3_table_sorts_counts_and_search]
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_audit_subject_index, _v3_table_sorts_counts_and_search,
+                               _v4_finished_by_status_index]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -84,13 +84,16 @@ class DeskDialogs:
         self.keep(dialog)
         dialog.open()
 
-    def approvals(self, payout_id: int | None = None) -> None:
+    def approvals(self, payout_id: int | None = None, *, others: bool = False) -> None:
+        """The approvals queue (on its "Waiting for others" tab with `others`), with `payout_id` chosen."""
         if (calls := self._calls()) is None:
             return
         from .approvals.queue_dialog import ApprovalsDialog
 
         dialog = ApprovalsDialog(self._operations, calls.acting, load_queue=calls.approval_queue,
                                  actions_of=calls.actions_of, title_of=calls.title_of, parent=self._window)
+        if others:
+            dialog.tabs.setCurrentWidget(dialog.for_others)
         if payout_id is not None:
             dialog.select_payout(payout_id)
         self.keep(dialog)

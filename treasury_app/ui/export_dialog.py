@@ -271,6 +271,8 @@ class ExportDialog(QDialog):
         self.status.setCurrentIndex(status_choice(choice.statuses))
         self.provider.setCurrentIndex(max(0, self.provider.findData(choice.provider)))
         self.currency.setCurrentIndex(max(0, self.currency.findData(choice.currency)))
+        self.basis.setCurrentIndex(max(0, self.basis.findData((PeriodBasis.FINAL if choice.by_final_time
+                                                               else PeriodBasis.CREATED).value)))
         days = choice.period_days
         self.whole_ledger.setChecked(days is None)
         first = today if days is None else date.fromordinal(today.toordinal() - days)

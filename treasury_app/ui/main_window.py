@@ -1,5 +1,6 @@
-"""The main window: a toolbar (New payout, Refresh, Approvals, Export, Audit trail, Address book,
-Administration, Find), the filter bar, the payouts table beside the detail panel, and the status bar; screens
+"""The main window: a toolbar (Dashboard, Payouts, New payout, Refresh, Approvals, Export, Audit trail,
+Address book, Administration, Find), the dashboard or the payouts (the filter bar, the table beside the detail
+panel), and the status bar; screens
 before sign-in (first run, sign-in) take the same window."""
 
 from __future__ import annotations
@@ -82,6 +83,10 @@ class DeskWindow(QMainWindow):
         if overflow is not None:
             overflow.setAccessibleName("More actions")
             overflow.setToolTip("More actions")
+        self.dashboard = self._action("Dashboard", "inbox", "Ctrl+1",
+                                      "Counts, balances, providers and daily volume (Ctrl+1)")
+        self.payouts = self._action("Payouts", "file-text", "Ctrl+2", "The payouts table (Ctrl+2)")
+        self.payouts.triggered.connect(self.show_desk)
         self.new_payout = self._action("New payout", "plus", "Ctrl+N", "Compose a payout (Ctrl+N)")
         self.refresh = self._action("Refresh", "refresh-cw", "F5", "Ask the providers now and re-read the table (F5)")
         self.approvals = self._action("Approvals", "list-checks", "Ctrl+Shift+A",
@@ -97,7 +102,7 @@ class DeskWindow(QMainWindow):
                                            "(Ctrl+Shift+D)")
         self.find = QAction(theme.icon("search"), "Find", self)
         self.find.setShortcut(QKeySequence.StandardKey.Find)
-        self.find.triggered.connect(lambda: (self.filters.search.setFocus(), self.filters.search.selectAll()))
+        self.find.triggered.connect(self._find)
         self.addAction(self.find)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -128,6 +133,19 @@ class DeskWindow(QMainWindow):
         self.toolbar.setVisible(True)
         self.table.setFocus()
 
+    def show_dashboard(self, dashboard: QWidget) -> None:
+        """The dashboard in place of the table, toolbar shown (the table is one click, or Ctrl+2, away)."""
+        if self.screens.indexOf(dashboard) < 0:
+            self.screens.addWidget(dashboard)
+        self.screens.setCurrentWidget(dashboard)
+        self.toolbar.setVisible(True)
+
+    def _find(self) -> None:
+        if self.screens.currentWidget() is not self.desk and self.toolbar.isVisible():  # from the dashboard
+            self.show_desk()
+        self.filters.search.setFocus()
+        self.filters.search.selectAll()
+
     def show_signed_in(self, signed: SignedIn | None) -> None:
         """What the operator may do decides what the toolbar offers: a viewer sees no New payout."""
         roles = signed.roles if signed is not None else frozenset()
@@ -135,6 +153,9 @@ class DeskWindow(QMainWindow):
         self.new_payout.setVisible(composes)
         self.new_payout.setEnabled(composes)  # hidden is not enough: its shortcut would still open the form
         self.approvals.setVisible(signed is not None)
+        for screen in (self.dashboard, self.payouts):
+            screen.setVisible(signed is not None)
+            screen.setEnabled(signed is not None)
         exports = may(roles, Permission.EXPORT)
         self.export.setVisible(exports)
         self.export.setEnabled(exports)

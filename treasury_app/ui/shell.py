@@ -40,8 +40,10 @@ if TYPE_CHECKING:
     from treasury_app.services.poller import PayoutChange, RefreshReport
     from treasury_app.services.provider_status import ProviderStatus
 
+    from .dashboard.feed import DashboardFeed
     from .desk_calls import DeskCalls, ShownPayout
     from .notice_flow import DeskNotices
+    from .payouts.filters import FilterChoice
 
 log = logging.getLogger(__name__)
 # How long closing waits for a payout being sent to get its answer; after that the send is abandoned, the payout
@@ -81,6 +83,7 @@ class Shell:
         self._wanted: int | None = None  # the payout the detail panel is to show (its read may be under way)
         self._detail_reads = 0  # only the latest read is shown: the worker reads in order, so it is the newest
         self._unsubscribe = []
+        self.dashboard: DashboardFeed | None = None  # made at the first sign-in: the start never loads it
 
         # The table's reads run on the worker thread, on its own connection: a large filter never holds the loop.
         worker = front.worker
@@ -99,6 +102,7 @@ class Shell:
         self.idle_watch.idle.connect(self._lock)
         self._idle_lock_seconds = 0.0
         self._locked_for: str | None = None  # who the idle lock signed out (their dialogs wait, hidden)
+        self._on_table_before_lock = False  # and whether they were on the payouts table (else the dashboard)
         self.notices: DeskNotices  # made with the session (`attach`): it reads the ledger on the worker
         self._wire()
         if not isinstance(desk, DeskFront):
@@ -245,6 +249,7 @@ class Shell:
         window = self.window
         window.closing.connect(self._save_window)
         window.closing.connect(lambda: self._finish(self._outcome))
+        window.dashboard.triggered.connect(self._show_dashboard)
         window.new_payout.triggered.connect(self.dialogs.compose)
         window.refresh.triggered.connect(self._refresh)
         window.approvals.triggered.connect(lambda: self.dialogs.approvals())
@@ -274,9 +279,13 @@ class Shell:
     def _round_done(self, report: RefreshReport) -> None:
         self.window.status.show_round(report)
         self.notices.round_done(report)
+        if self.dashboard is not None:
+            self.dashboard.read_soon()
 
     def _provider_seen(self, status: ProviderStatus) -> None:
         self.window.status.show_provider(status)
+        if self.dashboard is not None:
+            self.dashboard.provider_seen()
 
     def _changed(self, change: Changed) -> None:
         if change.new_payout:
@@ -319,11 +328,12 @@ class Shell:
 
         self.calls = DeskCalls(self.session, signed)
         self.window.show_signed_in(signed)
-        self.window.show_desk()
         locked_for, self._locked_for = self._locked_for, None
         if locked_for is not None and same_operator(locked_for, signed.name):
+            self._back_to_page_before_lock(signed)
             self.dialogs.show_hidden()  # back to the half-written form the lock hid
         else:
+            self._show_dashboard(start=signed)
             self.dialogs.close_all()  # another operator: what the first had open ends, nothing sent from it
         self._count_waiting()
         self.notices.signed_in(signed)
@@ -342,6 +352,8 @@ class Shell:
         self.idle_watch.disarm()
         if self._session is not None:
             self.notices.signed_out()
+        if self.dashboard is not None:
+            self.dashboard.stop()
         self.calls = None
         self.window.show_signed_in(None)
         self._detail_reads += 1  # a read under way for the operator signing out must not be shown
@@ -371,6 +383,7 @@ class Shell:
         was sent from them). The poller runs on."""
         minutes = Decimal(int(self._idle_lock_seconds)) / 60
         self._locked_for = self.calls.acting.name if self.calls is not None else None
+        self._on_table_before_lock = self.window.screens.currentWidget() is self.window.desk
         self._sign_out(keep_name=True, keep_dialogs=True)
         self.sign_in.show_notice(f"Locked after {minutes.normalize():f} minutes without use. Sign in again, "
                                  "or as another operator.")
@@ -404,6 +417,31 @@ class Shell:
                                       on_done=self.window.show_waiting_for_me)
 
     # --- the desk ---------------------------------------------------------------------------------------------
+
+    def _show_dashboard(self, *, start: SignedIn | None = None) -> None:
+        """The dashboard (the first screen after sign-in, `start`ing its reads for that operator)."""
+        if self.dashboard is None:
+            from .dashboard.feed import DashboardFeed
+
+            self.dashboard = DashboardFeed(self.operations, self.session, show_payouts=self._show_payouts,
+                                           open_approvals=lambda others: self.dialogs.approvals(others=others),
+                                           parent=self.window)
+        if start is not None:
+            self.dashboard.start(start)
+        self.window.show_dashboard(self.dashboard.screen)
+
+    def _back_to_page_before_lock(self, signed: SignedIn) -> None:
+        """The same operator back after the idle lock: the page they were on (the dashboard re-read for them)."""
+        if self._on_table_before_lock:
+            self.window.show_desk()
+            if self.dashboard is not None:
+                self.dashboard.start(signed)  # read for its next showing, as at every sign-in
+        else:
+            self._show_dashboard(start=signed)
+
+    def _show_payouts(self, choice: FilterChoice) -> None:
+        self.window.filters.choose(choice)
+        self.window.show_desk()
 
     def _refresh(self) -> None:
         if self._session is not None:

@@ -123,7 +123,8 @@ def _to_json(state: WindowState) -> dict[str, Any]:
         "splitter": base64.b64encode(state.splitter).decode("ascii"),
         "columns": base64.b64encode(state.columns).decode("ascii"),
         "filters": {"statuses": [s.value for s in chosen.statuses], "provider": chosen.provider,
-                    "currency": chosen.currency, "period_days": chosen.period_days, "text": chosen.text},
+                    "currency": chosen.currency, "period_days": chosen.period_days, "text": chosen.text,
+                    "by_final_time": chosen.by_final_time},
     }
 
 
@@ -136,7 +137,8 @@ def _from_json(data: dict[str, Any]) -> WindowState:
         raise ValueError(f"no period of {period!r} days")
     choice = FilterChoice(statuses=tuple(PayoutStatus(s) for s in filters["statuses"]),
                           provider=_optional_text(filters["provider"]), currency=_optional_text(filters["currency"]),
-                          period_days=period, text=str(filters["text"]))
+                          period_days=period, text=str(filters["text"]),
+                          by_final_time=filters.get("by_final_time") is True)  # absent in files of before it
     return WindowState(geometry=base64.b64decode(data["geometry"], validate=True),
                        splitter=base64.b64decode(data["splitter"], validate=True),
                        columns=base64.b64decode(data["columns"], validate=True), filters=choice)
