@@ -31,7 +31,6 @@ if str(PROJECT_ROOT) not in sys.path:  # run as a plain script from a checkout
 from treasury_app.ledger import open_ledger  # noqa: E402
 from treasury_app.ledger.audit_trail_reads import AuditFilter  # noqa: E402
 from treasury_app.ledger.column_codecs import encode_json  # noqa: E402
-from treasury_app.ledger.schema import SCHEMA_VERSION  # noqa: E402
 from treasury_app.ledger.timestamps import format_timestamp  # noqa: E402
 from treasury_app.security.audit_chain import GENESIS_HASH, canonical_content, chain_hash, verify  # noqa: E402
 from treasury_app.services.audit_trail import AuditTrail  # noqa: E402
@@ -48,7 +47,9 @@ BATCH = 20_000
 
 
 def trail_file(cache_dir: Path, rows: int) -> Path:
-    path = cache_dir / f"audit-trail-{rows}-v{SCHEMA_VERSION}.sqlite3"
+    # No schema version in the name: opening an older cache migrates it like any desk's ledger (indexes added in
+    # seconds), where building a million chained rows again takes minutes.
+    path = cache_dir / f"audit-trail-{rows}.sqlite3"
     if path.exists():
         print(f"trail: reusing {path}")
         return path

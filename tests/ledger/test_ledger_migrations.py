@@ -68,6 +68,13 @@ SEED_ROWS: dict[int, list[tuple[str, tuple]]] = {
           "000000000000000001.250000000000000000", "from_balance", "failed", "0.0009", "bob",
           "2025-01-05T03:04:05.000006Z", "2025-01-05T04:04:05.000006Z", "2025-01-05T04:04:05.000006Z")),
     ],
+    # Version 5 indexes the audit log by operator and by action (the Audit trail screen's filters and choices).
+    5: [
+        ("INSERT INTO audit_log (seq, at, operator, action, subject, detail, prev_hash, hash) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         (3, "2025-01-06T03:04:05.000006Z", None, "operator.sign_in_failed", "operator:?", '{"reason":"x"}',
+          "b" * 64, "c" * 64)),
+    ],
 }
 SEEDED_TABLES = ["address_book", "approvals", "audit_log", "operators", "payout_events", "payouts", "policies",
                  "settings"]
@@ -149,7 +156,7 @@ def test_a_file_at_the_current_version_opens_with_its_rows_readable_through_the_
         assert ledger.operators.get("ALICE").roles == {"admin", "initiator"}
         assert ledger.settings.get("approval_expiry_hours") == 24
         assert ledger.approvals.for_payout(7)[0].operator == "bob"
-        assert ledger.audit.last().hash == "b" * 64
+        assert ledger.audit.last().hash == "c" * 64  # the version 5 seed row is the newest
         assert [row.seq for row in ledger.audit.rows_about("payout:7")] == [1, 2]
         assert ledger.policies.get("usdt").approval_threshold == 1000
         assert ledger.address_book.find("TRON", "TXguLRFtrAFrEDA17WuPfrxB84jVzJcNNV").label == "Supplier"
@@ -201,3 +208,23 @@ def test_a_file_migrated_to_version_4_counts_final_payouts_through_the_status_an
         day = (PayoutStatus.COMPLETED, datetime(2025, 1, 2, tzinfo=UTC), datetime(2025, 1, 3, tzinfo=UTC))
         assert ledger.dashboard.finished_counts([day]) == [1]
     assert "payouts_status_finished" in plan
+
+
+def test_a_file_migrated_to_version_5_filters_and_lists_the_audit_trail_through_its_new_indexes(tmp_path):
+    from treasury_app.ledger.audit_trail_reads import AuditFilter
+
+    path = tmp_path / "v4.sqlite3"
+    build_file_at_version(path, 4)
+    with open_ledger(path) as ledger:
+        reads = ledger.audit_trail
+        assert reads.operators() == ["alice", "bob"]  # the v1 and v2 rows' operators, none for an unnamed row
+        assert reads.actions() == ["compose", "payout.approved"]
+        assert [row.seq for row in reads.page(AuditFilter(operator="bob"), 10)] == [2]
+        conn = sqlite3.connect(path)
+        try:
+            plans = {column: " ".join(str(row) for row in conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT * FROM audit_log WHERE {column} = ? ORDER BY seq DESC LIMIT 200",
+                ("x",))) for column in ("operator", "action")}
+        finally:
+            conn.close()
+    assert "audit_log_operator" in plans["operator"] and "audit_log_action" in plans["action"], plans
