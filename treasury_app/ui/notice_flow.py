@@ -17,6 +17,9 @@ from .notices import NoticeBar, Notifier
 from .operations import Operations
 
 if TYPE_CHECKING:
+    from .desk_dialogs import DeskDialogs
+    from .detail_flow import DetailFlow
+    from .main_window import DeskWindow
     from treasury_app.ledger import PayoutRecord
     from treasury_app.services.desk_worker import WorkerDesk
     from treasury_app.services.operator_accounts import SignedIn
@@ -36,6 +39,7 @@ class DeskNotices:
         self.news = DeskNews()
         self.bar = NoticeBar()
         self.bar.show_requested.connect(shown)
+        self.bar.show_requested.connect(lambda _notice: self.notifier.clear())  # read: it goes
         self.notifier = Notifier(self.bar, window.windowIcon(), window)
         self._acting: SignedIn | None = None
         self._gather = QTimer(self.bar)  # dies with the window
@@ -87,3 +91,25 @@ class DeskNotices:
             self.notifier.notify(news.take(acting.name))
 
         self._operations.run_in_worker("read the payouts waiting for you", read, on_done=got)
+
+
+def show_what_is_noticed(notice: Notice, window: DeskWindow, dialogs: DeskDialogs, detail: DetailFlow) -> None:
+    """What a notification is about: its payout in the detail panel (a waiting one in Approvals); for a
+    summary, the payouts that need attention, the approvals waiting, or the payouts completed."""
+    from treasury_app.domain.payout_lifecycle import PayoutStatus
+    from treasury_app.services.desk_news import NoticeKind
+
+    from .payouts.filters import FilterChoice
+
+    window.show_desk()
+    if notice.payout is not None:
+        if notice.kind is NoticeKind.WAITING:
+            dialogs.approvals(notice.payout.id)
+        elif not window.table.select_payout(notice.payout.id):  # not on the table's page, or filtered out
+            detail.show(notice.payout.id)
+    elif notice.needs_attention:
+        window.filters.choose(FilterChoice(statuses=(PayoutStatus.UNKNOWN, PayoutStatus.FAILED)))
+    elif notice.counts.get(NoticeKind.WAITING):
+        dialogs.approvals()
+    else:
+        window.filters.choose(FilterChoice(statuses=(PayoutStatus.COMPLETED,)))

@@ -17,11 +17,11 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
 from treasury_app.domain.approval_binding import same_operator
-from treasury_app.domain.payout_actions import PayoutAction
 from treasury_app.services.desk_front import DeskFront
 from treasury_app.services.payout_table import PayoutFilter, PayoutTable
 
 from .desk_dialogs import DeskDialogs
+from .detail_flow import DetailFlow
 from .first_run import FirstRunScreen
 from .main_window import DeskWindow
 from .operations import Changed, Failure, Operations
@@ -33,7 +33,6 @@ from .sign_in import SignInScreen
 # it) when first wanted: the window's start waits for nothing it does not show (tests/benchmarks/window.py).
 if TYPE_CHECKING:
     from treasury_app.services.demo_data import DemoOperator
-    from treasury_app.services.desk_news import Notice
     from treasury_app.services.desk_session import DeskSession
     from treasury_app.services.desk_worker import WorkerDesk
     from treasury_app.services.operator_accounts import OperatorSummary, SignedIn
@@ -41,7 +40,7 @@ if TYPE_CHECKING:
     from treasury_app.services.provider_status import ProviderStatus
 
     from .dashboard.feed import DashboardFeed
-    from .desk_calls import DeskCalls, ShownPayout
+    from .desk_calls import DeskCalls
     from .notice_flow import DeskNotices
     from .payouts.filters import FilterChoice
 
@@ -79,9 +78,6 @@ class Shell:
         self._stop_poller = asyncio.Event()
         self._poller_task: asyncio.Task[None] | None = None
         self._changed_ids: set[int] = set()
-        self._shown: ShownPayout | None = None  # what the detail panel shows
-        self._wanted: int | None = None  # the payout the detail panel is to show (its read may be under way)
-        self._detail_reads = 0  # only the latest read is shown: the worker reads in order, so it is the newest
         self._unsubscribe = []
         self.dashboard: DashboardFeed | None = None  # made at the first sign-in: the start never loads it
 
@@ -98,6 +94,9 @@ class Shell:
         self.sign_in.signed_in.connect(self._signed_in)
         self.dialogs = DeskDialogs(self.operations, self.window, self.model, front.provider_titles,
                                    lambda: self.calls)
+        self.detail = DetailFlow(self.operations, self.window.detail, self.dialogs, lambda: self.calls,
+                                 lambda: self._session.connections if self._session is not None else (),
+                                 front.provider_titles)
         self.idle_watch = IdleWatch(parent=self.window)
         self.idle_watch.idle.connect(self._lock)
         self._idle_lock_seconds = 0.0
@@ -125,9 +124,10 @@ class Shell:
             raise ValueError("the session belongs to another desk")
         self._session = session
         self.window.show_connections(session.connections)
-        from .notice_flow import DeskNotices
+        from .notice_flow import DeskNotices, show_what_is_noticed
 
-        self.notices = DeskNotices(self.operations, self.window, self._show_notice)
+        self.notices = DeskNotices(self.operations, self.window,
+                                   lambda notice: show_what_is_noticed(notice, self.window, self.dialogs, self.detail))
         self.window.add_notice_bar(self.notices.bar)
         self.sign_in.show_sandbox(session.uses_sandbox)
         # The poller and the health record call back on the loop's thread (the GUI thread under qasync); their
@@ -224,6 +224,8 @@ class Shell:
             unsubscribe()
         if self._session is not None:
             self.notices.stop()
+        if self.dashboard is not None:
+            self.dashboard.stop()
         try:
             await asyncio.wait_for(self.operations.wait_idle(), self.close_grace)
         except TimeoutError:
@@ -235,6 +237,7 @@ class Shell:
             except TimeoutError:
                 log.warning("the poller did not stop in time; it was cancelled")
             self._poller_task = None
+        self.operations.refuse_new()  # a timer or a late answer asks nothing more of a desk being closed
         self.dialogs.close_all()
         self.model.stop_reading()  # the worker closes with the session: no read may be asked of it after
         self.window.hide()
@@ -260,8 +263,8 @@ class Shell:
         window.switch_operator.triggered.connect(lambda: self._sign_out(keep_name=False))
         window.sign_out.triggered.connect(lambda: self._sign_out(keep_name=True))
         window.filters.filter_changed.connect(self.model.set_query)
-        window.table.payout_selected.connect(self._show_payout)
-        window.detail.action_requested.connect(self._act)
+        window.table.payout_selected.connect(self.detail.show)
+        window.detail.action_requested.connect(self.detail.act)
         self.operations.changed.connect(self._changed)
         self.operations.failed.connect(self._failed)
         self.operations.busy_changed.connect(self._busy)
@@ -292,8 +295,8 @@ class Shell:
             self.model.set_query(self.model.payout_filter)
         else:
             self.model.refresh_payouts(change.payouts)
-        if self._wanted is not None and self._wanted in change.payouts:
-            self._show_payout(self._wanted)
+        if self.detail.wanted is not None and self.detail.wanted in change.payouts:
+            self.detail.show(self.detail.wanted)
         self._count_waiting()
 
     def _failed(self, failure: Failure) -> None:
@@ -340,7 +343,7 @@ class Shell:
         self._arm_idle_lock()
         selected = self.window.table.selected_payout()
         if selected is not None:  # the row chosen before signing out, now with this operator's actions
-            self._show_payout(selected)
+            self.detail.show(selected)
 
     def _sign_out(self, *, keep_name: bool = True, keep_dialogs: bool = False) -> None:
         """Back to the sign-in screen; switching operator also empties the name, for the next person's. The idle
@@ -356,9 +359,7 @@ class Shell:
             self.dashboard.stop()
         self.calls = None
         self.window.show_signed_in(None)
-        self._detail_reads += 1  # a read under way for the operator signing out must not be shown
-        self._wanted = self._shown = None
-        self.window.detail.clear()
+        self.detail.clear()  # a read under way for the operator signing out is not shown either
         if not keep_name:
             self.sign_in.operator.clear()
         self.sign_in.reset()
@@ -387,28 +388,6 @@ class Shell:
         self._sign_out(keep_name=True, keep_dialogs=True)
         self.sign_in.show_notice(f"Locked after {minutes.normalize():f} minutes without use. Sign in again, "
                                  "or as another operator.")
-
-    def _show_notice(self, notice: Notice) -> None:
-        """What a notification is about: its payout in the detail panel; for a summary, the payouts that need
-        attention (or the approvals waiting)."""
-        from treasury_app.domain.payout_lifecycle import PayoutStatus
-        from treasury_app.services.desk_news import NoticeKind
-
-        from .payouts.filters import FilterChoice
-
-        self.window.show_desk()
-        if notice.payout is not None:
-            if notice.kind is NoticeKind.WAITING:
-                self.dialogs.approvals(notice.payout.id)
-            elif not self.window.table.select_payout(notice.payout.id):  # not on the table's page, or filtered out
-                self._show_payout(notice.payout.id)
-        elif notice.needs_attention:
-            self.window.filters.choose(FilterChoice(statuses=(PayoutStatus.UNKNOWN, PayoutStatus.FAILED)))
-        elif notice.counts.get(NoticeKind.WAITING):
-            self.dialogs.approvals()
-        else:
-            self.window.filters.choose(FilterChoice(statuses=(PayoutStatus.COMPLETED,)))
-        self.notices.notifier.clear()
 
     def _count_waiting(self) -> None:
         if self.calls is None:
@@ -447,50 +426,6 @@ class Shell:
         if self._session is not None:
             self._session.poller.wake()
         self.model.set_query(self.model.payout_filter)
-
-    def _show_payout(self, payout_id: int) -> None:
-        self._detail_reads += 1
-        if not payout_id:
-            self._wanted = self._shown = None
-            self.window.detail.clear()
-            return
-        self._wanted = payout_id
-        acting = self.calls.acting if self.calls is not None else None
-        number = self._detail_reads
-        from .desk_calls import shown_payout_job
-
-        self.operations.run_in_worker(f"show payout {payout_id}", shown_payout_job(payout_id, acting),
-                                      on_done=lambda shown: self._payout_read(number, shown))
-
-    def _payout_read(self, number: int, shown: ShownPayout) -> None:
-        if number != self._detail_reads:
-            return  # another payout was chosen, or this one changed, since this read was asked for
-        self._shown = shown
-        provider = shown.detail.payout.provider
-        connections = self._session.connections if self._session is not None else ()
-        connection = next((c for c in connections if c.name == provider), None)
-        self.window.detail.show_payout(shown.detail, shown.actions,
-                                       provider_title=connection.title if connection else
-                                       self.front.provider_titles.get(provider, provider),
-                                       is_sandbox=bool(connection and connection.is_sandbox))
-
-    def _act(self, action: PayoutAction, payout_id: int) -> None:
-        calls = self.calls
-        if calls is None:
-            return
-        if action in (PayoutAction.APPROVE, PayoutAction.REJECT):
-            self.dialogs.approvals(payout_id)
-        elif action is PayoutAction.EXECUTE:
-            shown = self._shown if self._shown and self._shown.detail.payout.id == payout_id else None
-            self.dialogs.send(payout_id, shown.detail.approved_by if shown else ())
-        elif action is PayoutAction.ESTIMATE:
-            self.operations.run(f"estimate payout {payout_id} again", lambda: calls.estimate_again(payout_id),
-                                changed=lambda _r: Changed.payout(payout_id))
-        elif action is PayoutAction.ADD_TO_ADDRESS_BOOK and self._shown is not None:
-            self.dialogs.address_book(self._shown.detail.payout)
-        elif action is PayoutAction.REQUEST_APPROVAL:
-            self.operations.run(f"send payout {payout_id} for approval", lambda: calls.request_approval(payout_id),
-                                changed=lambda _r: Changed.payout(payout_id))
 
 
 def _first_size() -> tuple[int, int]:
