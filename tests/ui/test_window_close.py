@@ -41,3 +41,28 @@ def test_closing_the_window_ends_the_process_cleanly_and_keeps_its_layout(tmp_pa
     assert "Traceback" not in done.stderr, done.stderr
     saved = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
     assert saved["format"] == 1 and saved["geometry"]
+
+
+def test_nothing_asked_after_the_window_closed_reaches_its_widgets_or_the_worker(shell, loop, qtbot):
+    """A timer or a late answer (the dashboard's re-read, a count) may ask for work while the window closes:
+    it is not started, so no callback touches a widget being deleted and no job reaches a closed worker."""
+    from ui_loop import drive, ui_run
+    from window_driver import sign_in
+
+    async def story() -> None:
+        await sign_in(shell, qtbot, "iris")
+
+    drive(loop, shell, story)  # ends with shell.close()
+    done, busy = [], []
+    shell.operations.busy_changed.connect(busy.append)
+
+    async def late() -> None:
+        await shell.operations.run_in_worker("a late read", lambda desk: 1, on_done=done.append)
+        await shell.operations.run("a late call", _one, on_done=done.append)
+
+    ui_run(loop, late())
+    assert done == [] and busy == []
+
+
+async def _one() -> int:
+    return 1

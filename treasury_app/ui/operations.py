@@ -61,6 +61,7 @@ class Operations(QObject):
         super().__init__(parent)
         self._submit = run_in_worker
         self._running: set[asyncio.Task[Any]] = set()
+        self._refusing = False
 
     @property
     def busy(self) -> bool:
@@ -87,6 +88,11 @@ class Operations(QObject):
         """Tell the views of a change that did not come through `run` (the poller's)."""
         self.changed.emit(change)
 
+    def refuse_new(self) -> None:
+        """The window is closing: from now on an operation asked for is not started (its callbacks never run),
+        so nothing reaches widgets being deleted or a worker being closed."""
+        self._refusing = True
+
     async def wait_idle(self) -> None:
         """Until every operation started so far has ended (for closing the window, and for tests)."""
         while self._running:
@@ -103,6 +109,8 @@ class Operations(QObject):
     def _start(self, doing: str, work: Callable[[], Awaitable[T]], on_done: Callable[[T], None] | None,
                on_error: Callable[[Failure], bool] | None,
                changed: Callable[[T], Changed | None] | None) -> asyncio.Task[T | None]:
+        if self._refusing:  # nothing started, nothing told: no busy state, no callbacks
+            return asyncio.get_running_loop().create_task(_nothing())
         task = asyncio.get_running_loop().create_task(self._guarded(doing, work, on_done, on_error, changed))
         self._running.add(task)
         if len(self._running) == 1:
@@ -134,6 +142,10 @@ class Operations(QObject):
         self._running.discard(task)
         if not self._running:
             self.busy_changed.emit(False)
+
+
+async def _nothing() -> None:
+    return None
 
 
 def failure_of(doing: str, error: BaseException) -> Failure:

@@ -7,13 +7,14 @@ import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from treasury_app.services.provider_status import ProviderStatus, Reachability
 
 from . import theme
 from .texts import local_time
-from .widgets import sandbox_badge
+from .widgets import ElidedLabel, sandbox_badge
 
 if TYPE_CHECKING:  # the poller and the directory load after the first paint
     from treasury_app.services.operator_accounts import SignedIn
@@ -34,7 +35,8 @@ class DeskStatusBar(QStatusBar):
         self.setSizeGripEnabled(False)
         self.operator = QLabel("Not signed in")
         self.operator.setAccessibleName("Signed-in operator")
-        self.poller = QLabel("Connecting to the providers…")
+        self.poller = ElidedLabel("Connecting to the providers…")
+        self.poller.setTextFormat(Qt.TextFormat.PlainText)
         self.poller.setAccessibleName("Poller")
         self._titles: dict[str, str] = {}
         self._sandbox: dict[str, bool] = {}

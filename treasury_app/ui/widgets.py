@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDateEdit,
@@ -171,3 +172,20 @@ def question(parent: QWidget, title: str, text: str, consequence: str, name: str
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
     box.setObjectName(name)
     return box
+
+
+class ElidedLabel(QLabel):
+    """Plain text that gives way to its neighbours: cut with "…" when there is no room, so that a long line (the
+    poller's) never makes the window wider than the screen."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 — Qt's name
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), self.fontMetrics().horizontalAdvance("M") * 8), hint.height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 — Qt's name
+        rect = self.contentsRect()
+        shown = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        painter = QPainter(self)
+        self.style().drawItemText(painter, rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter),
+                                  self.palette(), self.isEnabled(), shown, QPalette.ColorRole.WindowText)
+        painter.end()

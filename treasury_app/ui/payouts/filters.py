@@ -64,7 +64,7 @@ class FilterBar(QWidget):
         # As wide as a usual choice, not the longest group's words (the list shows them whole): the bar fits the
         # 800-pixel screen with the period's "composed / finished" beside it.
         self.status.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.status.setMinimumContentsLength(18)
+        self.status.setMinimumContentsLength(15)
         # The choice's number, not its statuses: Qt hands a tuple back as a list, which findData never matches.
         for number, (label, _statuses) in enumerate(STATUS_GROUPS):
             self.status.addItem(label, number)
