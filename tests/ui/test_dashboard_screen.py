@@ -166,3 +166,18 @@ def test_the_dashboard_counts_a_payout_the_sandbox_completes(shell, loop, qtbot,
         assert count_on(shell, "completed_today") == before.completed_today + 1
 
     drive(loop, shell, story, timeout=120)
+
+
+def test_the_toolbar_shows_which_page_is_open(shell, loop, qtbot):
+    async def story() -> None:
+        await sign_in(shell, qtbot, "iris", to_table=False)
+        window = shell.window
+        assert on_dashboard(shell) and window.dashboard.isChecked() and not window.payouts.isChecked()
+        window.payouts.trigger()
+        await until(lambda: window.screens.currentWidget() is window.desk, what="the payouts table")
+        assert window.payouts.isChecked() and not window.dashboard.isChecked()
+        window.dashboard.trigger()
+        await until(lambda: on_dashboard(shell), what="the dashboard again")
+        assert window.dashboard.isChecked() and not window.payouts.isChecked()
+
+    drive(loop, shell, story)

@@ -72,7 +72,7 @@ class DeskDialogs:
         dialog = ComposeDialog(self._operations, calls.compose_backend(), parent=self._window)
         dialog.payout_changed.connect(self._select_when_shown)
         self.keep(dialog)
-        dialog.show()
+        present(dialog)
 
     def send(self, payout_id: int, approved_by: tuple[str, ...]) -> None:
         if (calls := self._calls()) is None:
@@ -82,7 +82,9 @@ class DeskDialogs:
         dialog = SendDialog(self._operations, calls.reviewed(payout_id), lambda: calls.send(payout_id),
                             approved_by=", ".join(approved_by) or None, parent=self._window)
         self.keep(dialog)
-        dialog.open()
+        dialog.open()  # window-modal: nothing else is done on the desk while it asks
+        dialog.raise_()
+        dialog.activateWindow()
 
     def approvals(self, payout_id: int | None = None, *, others: bool = False) -> None:
         """The approvals queue (on its "Waiting for others" tab with `others`), with `payout_id` chosen."""
@@ -97,7 +99,7 @@ class DeskDialogs:
         if payout_id is not None:
             dialog.select_payout(payout_id)
         self.keep(dialog)
-        dialog.show()
+        present(dialog)
 
     def export(self) -> None:
         if (calls := self._calls()) is None:
@@ -107,7 +109,7 @@ class DeskDialogs:
         dialog = ExportDialog(self._operations, calls.export, providers=list(self._provider_titles.items()),
                               choice=self._window.filters.current_choice(), parent=self._window)
         self.keep(dialog)
-        dialog.show()
+        present(dialog)
 
     def audit(self) -> None:
         if (calls := self._calls()) is None:
@@ -116,7 +118,7 @@ class DeskDialogs:
 
         dialog = AuditDialog(self._operations, calls.acting, calls.verify_audit, parent=self._window)
         self.keep(dialog)
-        dialog.show()
+        present(dialog)
 
     def address_book(self, payout: PayoutRecord | None = None) -> None:
         """The Address book screen; or, from a completed payout, the entry form prefilled with its destination."""
@@ -128,7 +130,7 @@ class DeskDialogs:
             EntryDialog(self._operations, calls.acting, fields=entry_fields_of(payout), from_payout=payout.id,
                         parent=self._window)
         self.keep(dialog)
-        dialog.show()
+        present(dialog)
 
     def administration(self) -> None:
         """Operators, policy, providers: only for an operator whose roles allow one of them (the action is
@@ -141,7 +143,7 @@ class DeskDialogs:
             return
         dialog = AdministrationDialog(self._operations, calls.acting, calls.check_provider, parent=self._window)
         self.keep(dialog)
-        dialog.show()
+        present(dialog)
 
     def _select_when_shown(self, payout_id: int) -> None:
         """After the table re-read its query (a new payout), select the payout the dialog wrote."""
@@ -153,3 +155,10 @@ class DeskDialogs:
             self._window.table.select_payout(payout_id)
 
         self._model.query_finished.connect(once_read)
+
+
+def present(dialog: QWidget) -> None:
+    """Shown, in front and with the keyboard: a dialog opened by a shortcut takes the keys that follow."""
+    dialog.show()
+    dialog.raise_()
+    dialog.activateWindow()

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QMainWindow,
     QSizePolicy,
@@ -87,6 +87,10 @@ class DeskWindow(QMainWindow):
                                       "Counts, balances, providers and daily volume (Ctrl+1)")
         self.payouts = self._action("Payouts", "file-text", "Ctrl+2", "The payouts table (Ctrl+2)")
         self.payouts.triggered.connect(self.show_desk)
+        pages = QActionGroup(self)  # the page shown is the one pressed in, so a clerk sees where they are
+        for page in (self.dashboard, self.payouts):
+            page.setCheckable(True)
+            pages.addAction(page)
         self.new_payout = self._action("New payout", "plus", "Ctrl+N", "Compose a payout (Ctrl+N)")
         self.refresh = self._action("Refresh", "refresh-cw", "F5", "Ask the providers now and re-read the table (F5)")
         self.approvals = self._action("Approvals", "list-checks", "Ctrl+Shift+A",
@@ -108,7 +112,8 @@ class DeskWindow(QMainWindow):
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.toolbar.addWidget(spacer)
         self.switch_operator = self._action("Switch operator", "users", None, "Sign in as another operator")
-        self.sign_out = self._action("Sign out", "log-out", None, "Sign out and show the sign-in screen")
+        self.sign_out = self._action("Sign out", "log-out", "Ctrl+Shift+L",
+                                     "Sign out and show the sign-in screen (Ctrl+Shift+L)")
         self.status = DeskStatusBar()
         self.setStatusBar(self.status)
         self.show_signed_in(None)
@@ -131,6 +136,7 @@ class DeskWindow(QMainWindow):
     def show_desk(self) -> None:
         self.screens.setCurrentWidget(self.desk)
         self.toolbar.setVisible(True)
+        self.payouts.setChecked(True)
         self.table.setFocus()
 
     def show_dashboard(self, dashboard: QWidget) -> None:
@@ -139,6 +145,7 @@ class DeskWindow(QMainWindow):
             self.screens.addWidget(dashboard)
         self.screens.setCurrentWidget(dashboard)
         self.toolbar.setVisible(True)
+        self.dashboard.setChecked(True)
 
     def _find(self) -> None:
         if self.screens.currentWidget() is not self.desk and self.toolbar.isVisible():  # from the dashboard

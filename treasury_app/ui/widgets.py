@@ -152,6 +152,7 @@ def record_table(columns: Sequence[str], name: str, *, stretch: int) -> QTableWi
     table = QTableWidget(0, len(columns))
     table.setHorizontalHeaderLabels(list(columns))
     table.setAccessibleName(name)
+    table.setTabKeyNavigation(False)  # Tab leaves the table (the arrows choose the row): keyboard alone
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

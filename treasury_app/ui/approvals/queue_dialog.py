@@ -157,8 +157,8 @@ class ApprovalsDialog(QDialog):
             widget.setToolTip(reason)
         self.why_not.setText(reason)
         self.why_not.setVisible(bool(reason) and not allowed)
-        if allowed:
-            self.password.setFocus()
+        if allowed and not (self.for_me.hasFocus() or self.for_others.hasFocus()):
+            self.password.setFocus()  # chosen from the detail panel: type the password; arrowing stays in the list
 
     def _decide(self, action: PayoutAction) -> None:
         if self._selected is None or not self.approve_button.isEnabled():
@@ -205,6 +205,7 @@ class ApprovalsDialog(QDialog):
 def _queue_table(name: str) -> QTableWidget:
     table = QTableWidget(0, len(COLUMNS))
     table.setAccessibleName(name)
+    table.setTabKeyNavigation(False)  # Tab goes on to the password; the arrows choose the row
     table.setHorizontalHeaderLabels(list(COLUMNS))
     table.verticalHeader().setVisible(False)
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)

@@ -251,6 +251,7 @@ def _table(model: AuditTableModel) -> QTableView:
     table = QTableView()
     table.setObjectName("audit-table")
     table.setAccessibleName("Audit trail")
+    table.setTabKeyNavigation(False)  # Tab leaves the table; the arrows move along the trail
     table.setModel(model)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setAlternatingRowColors(True)

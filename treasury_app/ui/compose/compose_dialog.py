@@ -397,7 +397,7 @@ class ComposeDialog(QDialog):
         layout = QVBoxLayout(page)
         layout.addWidget(self.outcome)
         layout.addStretch(1)
-        done = primary_button("Done", "check")
+        self.done_button = done = primary_button("Done", "check")
         done.clicked.connect(self.close)
         layout.addLayout(row(done))
         return page
@@ -407,6 +407,7 @@ class ComposeDialog(QDialog):
         self.payout_changed.emit(outcome.payout.id)
         self.outcome.show_outcome(outcome)
         self.pages.setCurrentIndex(2)
+        self.done_button.setFocus()  # Enter or Escape now closes
 
 
 def _label_of(field: str) -> str:

@@ -116,6 +116,7 @@ class DashboardScreen(QWidget):
         self.chart = VolumeChart()
         self.totals = QTableWidget(0, len(TOTAL_COLUMNS))
         self.totals.setAccessibleName("Totals per currency")
+        self.totals.setTabKeyNavigation(False)  # Tab leaves the table: the keyboard alone reaches every control
         self.totals.setHorizontalHeaderLabels(TOTAL_COLUMNS)
         self.totals.horizontalHeader().setAccessibleName("Totals per currency: columns")
         self.totals.verticalHeader().setVisible(False)

@@ -48,7 +48,7 @@ class SendDialog(QDialog):
         review_layout.addLayout(row(self.cancel, self.send))
 
         self.outcome = OutcomePanel()
-        done = primary_button("Done", "check")
+        self.done_button = done = primary_button("Done", "check")
         done.clicked.connect(self.close)
         outcome_page = QWidget()
         outcome_layout = QVBoxLayout(outcome_page)
@@ -75,6 +75,7 @@ class SendDialog(QDialog):
     def _finished(self, outcome: SendOutcome) -> None:
         self.outcome.show_outcome(outcome)
         self.pages.setCurrentIndex(1)
+        self.done_button.setFocus()  # the send button went with its page: Enter or Escape now closes
         self.sent.emit(outcome.payout.id)
 
     def _failed(self, failure: Failure) -> bool:

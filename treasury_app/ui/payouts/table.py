@@ -26,6 +26,7 @@ class PayoutTableView(QTableView):
         super().__init__(parent)
         self.setObjectName("payouts-table")
         self.setAccessibleName("Payouts")
+        self.setTabKeyNavigation(False)  # Tab goes on to the detail panel; the arrows choose the payout
         self.setModel(model)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
