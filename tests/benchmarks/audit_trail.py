@@ -19,7 +19,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +26,8 @@ HERE = Path(__file__).resolve().parent
 PROJECT_ROOT = HERE.parents[1]
 if str(PROJECT_ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(PROJECT_ROOT))
+
+from payout_table import timed  # noqa: E402 — the same warm runs as the payouts table's figures
 
 from treasury_app.ledger import open_ledger  # noqa: E402
 from treasury_app.ledger.audit_trail_reads import AuditFilter  # noqa: E402
@@ -95,16 +96,6 @@ def build(path: Path, rows: int) -> None:
             conn.execute("COMMIT")
     finally:
         conn.close()
-
-
-def timed(call: Callable[[], object], runs: int) -> list[float]:
-    call()  # warm: the screen repeats its reads on a file the operating system has cached
-    samples = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - began) * 1000)
-    return samples
 
 
 def spread(samples: list[float]) -> str:

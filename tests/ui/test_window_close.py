@@ -41,6 +41,7 @@ def test_closing_the_window_ends_the_process_cleanly_and_keeps_its_layout(tmp_pa
     assert "Traceback" not in done.stderr, done.stderr
     saved = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
     assert saved["format"] == 1 and saved["geometry"]
+    assert (folder / "logs" / "treasury-desk.log").is_file()  # where an unexpected error's details would go
 
 
 def test_nothing_asked_after_the_window_closed_reaches_its_widgets_or_the_worker(shell, loop, qtbot):

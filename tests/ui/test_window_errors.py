@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from ui_desk import open_shell
 from ui_loop import drive, ui_run, until
-from window_driver import click, compose, estimate, send_composed, sign_in
+from window_driver import click, compose, estimate, send_composed, shown_messages, sign_in
 
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 
@@ -174,3 +174,27 @@ def test_an_evm_address_without_checksum_is_flagged_on_the_review_with_its_check
         checksummed.close()
 
     drive(loop, shell, story)
+
+
+def test_an_unexpected_error_is_said_in_words_and_its_details_are_in_the_log_file_it_names(shell, loop, qtbot):
+    from treasury_app.desk_log import log_to_data_folder, stop_logging_to_file
+
+    path = log_to_data_folder(shell.front.data_dir)
+    try:
+        async def story() -> None:
+            async def broken() -> None:
+                raise RuntimeError("the widget's bug, 4711")
+
+            await shell.operations.run("show the broken thing", broken)
+            messages.extend(await until(lambda: shown_messages(shell), what="the failure said"))
+
+        messages: list[str] = []
+        drive(loop, shell, story)
+        (message,) = messages
+        assert message.startswith("Could not show the broken thing.")
+        assert f"the details are in the log file: {path}." in message, message
+        assert "4711" not in message  # the person reads words; the traceback is for whoever looks into it
+        logged = path.read_text(encoding="utf-8")
+        assert "show the broken thing failed" in logged and "RuntimeError: the widget's bug, 4711" in logged
+    finally:
+        stop_logging_to_file()

@@ -94,6 +94,9 @@ def freeze_start_up() -> None:
 async def _one_session(data_dir: Path, *, demo: bool, options: LaunchOptions) -> ShellOutcome:
     """The window paints from the ledger first (`DeskFront`); the providers' clients and the embedded sandbox
     load behind it (`DeskSession.connect`), while the person reads the sign-in screen."""
+    from treasury_app.desk_log import log_to_data_folder
+
+    log_to_data_folder(data_dir)  # before the desk opens: a failure to open it is logged there too
     front = DeskFront.open(data_dir)
     session = None
     try:

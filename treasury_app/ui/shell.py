@@ -303,7 +303,12 @@ class Shell:
         box = QMessageBox(QMessageBox.Icon.Warning if failure.expected else QMessageBox.Icon.Critical,
                           "Treasury Desk", f"Could not {failure.doing}.", QMessageBox.StandardButton.Ok,
                           self.window)
-        box.setInformativeText(failure.message)
+        if failure.expected:
+            box.setInformativeText(failure.message)
+        else:  # a bug: say where its details are
+            from treasury_app.desk_log import log_file_of
+
+            box.setInformativeText(f"{failure.message.rstrip('.')}: {log_file_of(self.front.data_dir)}.")
         box.setObjectName("failure")
         self.dialogs.keep(box)
         box.open()  # never exec(): the loop stays single
