@@ -35,6 +35,9 @@ SETTING_PREFIX = "provider."
 Secret = str | Callable[[], str]
 CREDENTIAL_ID = "credential_id"
 
+# Cryptomus's public API, the base URL a new profile starts from (the window's form shows it).
+CRYPTOMUS_BASE_URL = DEFAULT_BASE_URL
+
 
 class SettingsStore(Protocol):
     """The part of the ledger's settings repository this service uses."""

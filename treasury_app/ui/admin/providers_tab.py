@@ -15,10 +15,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from treasury_app.providers.cryptomus import DEFAULT_BASE_URL as CRYPTOMUS_BASE_URL
 from treasury_app.services.desk_worker import WorkerDesk
 from treasury_app.services.operator_accounts import SignedIn
-from treasury_app.services.provider_profiles import ProfileSummary, ProviderCheck
+from treasury_app.services.provider_profiles import CRYPTOMUS_BASE_URL, ProfileSummary, ProviderCheck
 
 from .. import theme
 from ..operations import Failure, Operations
