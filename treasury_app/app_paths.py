@@ -8,14 +8,15 @@ from pathlib import Path
 
 import platformdirs
 
-APP_NAME = "TreasuryDesk"
+from treasury_app.identity import DATA_FOLDER
+
 DATA_DIR_ENV = "TREASURY_DATA_DIR"
 LEDGER_FILENAME = "ledger.sqlite3"
 
 
 def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     """`--data-dir` wins, then `TREASURY_DATA_DIR`, then the platform's user data folder."""
-    chosen = explicit or os.environ.get(DATA_DIR_ENV) or platformdirs.user_data_dir(APP_NAME, appauthor=False)
+    chosen = explicit or os.environ.get(DATA_DIR_ENV) or platformdirs.user_data_dir(DATA_FOLDER, appauthor=False)
     return Path(chosen).expanduser().resolve()
 
 

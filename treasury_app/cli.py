@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from treasury_app import __version__
 from treasury_app.app_paths import DATA_DIR_ENV, resolve_data_dir
 from treasury_app.commands import DATA_DIR_KEY, open_desk
 from treasury_app.commands.exit_codes import ExitCode
 from treasury_app.domain.errors import TreasuryError
+from treasury_app.identity import APP_TITLE, COMMAND, VERSION
 
 if TYPE_CHECKING:
     from treasury_app.services.desk import LedgerOverview
@@ -89,7 +89,7 @@ class TreasuryGroup(click.Group):
 @click.option("--smoke", is_flag=True,
               help="Open the window, wait until the payouts table's first page is painted, print how long that "
                    "took and exit (for benchmarks and packaged builds).")
-@click.version_option(__version__, "--version", prog_name="treasury-app")
+@click.version_option(VERSION, "--version", prog_name=COMMAND)
 @click.pass_context
 def main(ctx: click.Context, data_dir: Path | None, demo: bool, smoke: bool) -> None:
     """Treasury Desk: send crypto payouts through Cryptomus and Pay3, with approvals and a local ledger.
@@ -165,7 +165,7 @@ def overview_as_dict(overview: LedgerOverview) -> dict[str, Any]:
 
 
 def echo_overview(overview: LedgerOverview) -> None:
-    click.echo(f"Treasury Desk {__version__}")
+    click.echo(f"{APP_TITLE} {VERSION}")
     click.echo(f"Data folder:  {overview.data_dir}")
     click.echo(f"Ledger:       {overview.ledger_file} (schema version {overview.schema_version})")
     click.echo(f"Payouts:      {overview.payout_count}")

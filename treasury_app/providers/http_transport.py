@@ -24,8 +24,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from treasury_app import __version__
 from treasury_app.domain.errors import InvalidFieldError
+from treasury_app.identity import USER_AGENT
 
 from .errors import (
     OutcomeUnknownError,
@@ -161,7 +161,7 @@ class ProviderHttp:
             limits=httpx.Limits(max_connections=s.max_connections,
                                 max_keepalive_connections=s.max_keepalive_connections),
             transport=transport,
-            headers={"User-Agent": f"TreasuryDesk/{__version__}"},
+            headers={"User-Agent": USER_AGENT},
             follow_redirects=False,  # a redirected POST is an answer we do not understand, not one to follow
         )
         self.read_slots = asyncio.Semaphore(s.max_concurrent_reads)

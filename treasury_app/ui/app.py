@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from treasury_app import __version__
+from treasury_app.identity import APP_ID, APP_TITLE, VERSION
 from treasury_app.services.desk_front import DeskFront
 
 from . import theme
@@ -26,7 +26,6 @@ from .display_check import display_problem
 from .shell import Shell, ShellOutcome
 
 log = logging.getLogger(__name__)
-APP_TITLE = "Treasury Desk"
 
 
 @dataclass(frozen=True)
@@ -48,9 +47,9 @@ def run_window(options: LaunchOptions) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName(APP_TITLE)
     app.setApplicationDisplayName(APP_TITLE)
-    app.setApplicationVersion(__version__)
-    app.setDesktopFileName("org.treasurydesk.TreasuryDesk")
-    app.setWindowIcon(theme.icon("wallet", "#1a5fb4"))
+    app.setApplicationVersion(VERSION)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(theme.app_icon())
     # Closing the window ends `run_desk` (the shell hears it), which then closes the desk cleanly: the poller
     # stopped between two answers, a send in flight given its grace, the session closed. Qt's default, quitting
     # on the last window, stopped the loop under that work ("Event loop stopped before Future completed").

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSystemTrayIcon, QToolButton, QWidget
 
+from treasury_app.identity import APP_TITLE
 from treasury_app.services.desk_news import Notice, NoticeKind
 
 from . import theme
@@ -123,7 +124,7 @@ class Notifier:
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(window_icon, parent)
-            self.tray.setToolTip("Treasury Desk")
+            self.tray.setToolTip(APP_TITLE)
             self.tray.messageClicked.connect(self._tray_clicked)
             self.tray.show()
         self.shown: list[Notice] = []  # every notice shown, newest last (for tests and a later history)

@@ -17,15 +17,16 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
 from treasury_app.domain.approval_binding import same_operator
+from treasury_app.identity import APP_TITLE
 from treasury_app.services.desk_front import DeskFront
 from treasury_app.services.payout_table import PayoutFilter, PayoutTable
 
 from .desk_dialogs import DeskDialogs
 from .detail_flow import DetailFlow
 from .first_run import FirstRunScreen
+from .idle_watch import IdleWatch
 from .main_window import DeskWindow
 from .operations import Changed, Failure, Operations
-from .idle_watch import IdleWatch
 from .payouts.model import PayoutTableModel
 from .sign_in import SignInScreen
 
@@ -86,7 +87,8 @@ class Shell:
         table = worker.submit(lambda desk: PayoutTable(desk.ledger)).result()
         self.model = PayoutTableModel(table, lambda job: worker.submit(lambda _desk: job()),
                                       provider_titles=front.provider_titles)
-        title = "Treasury Desk — demo (sandbox)" if demo else f"Treasury Desk — {front.data_dir}"
+        # Qt appends " — Treasury Desk" (the application's display name) to every window title on X11 and Windows.
+        title = "Demo desk (sandbox)" if demo else str(front.data_dir)
         self.window = DeskWindow(self.model, front.provider_titles, title=title)
         self.window.resize(*_first_size())
         self.sign_in = SignInScreen(self.operations, desk_name=str(front.data_dir), sandbox=demo,
@@ -301,7 +303,7 @@ class Shell:
 
     def _failed(self, failure: Failure) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning if failure.expected else QMessageBox.Icon.Critical,
-                          "Treasury Desk", f"Could not {failure.doing}.", QMessageBox.StandardButton.Ok,
+                          APP_TITLE, f"Could not {failure.doing}.", QMessageBox.StandardButton.Ok,
                           self.window)
         if failure.expected:
             box.setInformativeText(failure.message)

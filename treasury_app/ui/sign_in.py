@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from treasury_app.identity import APP_TITLE
 from treasury_app.services.desk_worker import WorkerDesk
 
 from . import theme
@@ -59,7 +60,7 @@ class SignInScreen(QWidget):
         form.addRow("Operator", self.operator)
         form.addRow("Password", self.password)
 
-        title = heading("Treasury Desk", 1.6)
+        title = heading(APP_TITLE, 1.6)
         column = QVBoxLayout()
         column.setSpacing(theme.GAP_LARGE)
         top = row(title, stretch_first=True)

@@ -98,9 +98,20 @@ def icon(name: str, colour: str | None = None) -> QIcon:
 @cache
 def _icon(name: str, colour: str) -> QIcon:
     svg = (resources_dir() / "icons" / f"{name}.svg").read_text(encoding="utf-8")
-    renderer = QSvgRenderer(QByteArray(svg.replace("currentColor", colour).encode("utf-8")))
+    return _rendered(svg.replace("currentColor", colour), (16, 20, 24, 32, 48))
+
+
+def app_icon() -> QIcon:
+    """The application's own icon (resources/app-icon), the same drawing the installers render their sizes from."""
+    svg = (resources_dir() / "app-icon" / "treasury-desk.svg").read_text(encoding="utf-8")
+    return _rendered(svg, (16, 24, 32, 48, 64, 128, 256))
+
+
+def _rendered(svg: str, sizes: tuple[int, ...]) -> QIcon:
+    # Pixmaps drawn at each size, not one scaled: small sizes stay sharp, and no SVG icon-engine plugin is needed.
+    renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
     result = QIcon()
-    for size in (16, 20, 24, 32, 48):
+    for size in sizes:
         pixmap = QPixmap(size, size)
         pixmap.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pixmap)
