@@ -1,12 +1,13 @@
 """Set up and run Treasury Desk, or its whole test suite, on a fresh machine with one command.
 
-    python3 packaging/bootstrap.py run  [app arguments…]
-    python3 packaging/bootstrap.py test [pytest arguments…]
+    python3 packaging/bootstrap.py run   [app arguments…]
+    python3 packaging/bootstrap.py test  [pytest arguments…]
+    python3 packaging/bootstrap.py build [packaging/build.py arguments…]   (the installable bundle)
 
 It makes a virtual environment in `.venv` beside the project (re-installing only when pyproject.toml
 changed), compiles the package to bytecode (as an installed wheel has it), installs the operating-system
-packages the tests need where it can (Debian/Ubuntu, as root or with passwordless sudo; otherwise it prints
-the command to run), then runs the app or pytest. Only the standard
+packages the tests or the build need where it can (Debian/Ubuntu, as root or with passwordless sudo; otherwise
+it prints the command to run), then runs the app, pytest or packaging/build.py. Only the standard
 library is used here, so it works before anything is installed.
 """
 
@@ -38,7 +39,13 @@ TEST_SYSTEM_PACKAGES: dict[str, str] = {
     "libglib2.0-0": "lib:glib-2.0",
     "libdbus-1-3": "lib:dbus-1",
     "fonts-dejavu-core": "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    # The installers' menu entry and AppStream metainfo are validated by the build (tests/packaging builds it).
+    "desktop-file-utils": "desktop-file-validate",
+    "appstream": "appstreamcli",
 }
+# The build renders the icons with Qt and validates the Linux menu entry: the same packages serve it.
+BUILD_SYSTEM_PACKAGES = TEST_SYSTEM_PACKAGES
+EXTRAS = {"run": None, "test": "dev", "build": "build"}
 
 
 def main(argv: list[str]) -> int:
@@ -46,17 +53,20 @@ def main(argv: list[str]) -> int:
         wanted = ".".join(map(str, MIN_PYTHON))
         print(f"Treasury Desk needs Python {wanted} or newer; this is {sys.version.split()[0]}.", file=sys.stderr)
         return 2
-    if not argv or argv[0] not in {"run", "test"}:
+    if not argv or argv[0] not in EXTRAS:
         print(__doc__, file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
-    python = ensure_virtualenv(extra="dev" if command == "test" else None)
+    python = ensure_virtualenv(extra=EXTRAS[command])
     compile_package(python)
     if command == "test":
-        missing = install_system_packages(TEST_SYSTEM_PACKAGES)
-        if missing:
+        if install_system_packages(TEST_SYSTEM_PACKAGES, needed_for="The test suite"):
             return 3
         return subprocess.call([str(python), "-m", "pytest", *rest], cwd=PROJECT)
+    if command == "build":
+        if sys.platform.startswith("linux") and install_system_packages(BUILD_SYSTEM_PACKAGES, needed_for="The build"):
+            return 3
+        return subprocess.call([str(python), str(PROJECT / "packaging" / "build.py"), *rest], cwd=PROJECT)
     return subprocess.call([str(python), "-m", "treasury_app", *rest], cwd=PROJECT)
 
 
@@ -96,7 +106,7 @@ def install_fingerprint(target: str) -> str:
     return f"{target}@{digest}"
 
 
-def install_system_packages(packages: dict[str, str]) -> list[str]:
+def install_system_packages(packages: dict[str, str], needed_for: str) -> list[str]:
     """Install missing Debian packages when allowed; return what is still missing (after saying so)."""
     missing = [name for name, probe in packages.items() if not is_present(probe)]
     if not missing:
@@ -111,7 +121,7 @@ def install_system_packages(packages: dict[str, str]) -> list[str]:
         missing = [name for name in missing if not is_present(packages[name])]
     if missing:
         print(
-            "The test suite needs these system packages, which could not be installed automatically:\n"
+            f"{needed_for} needs these system packages, which could not be installed automatically:\n"
             f"    {' '.join(missing)}\n"
             f"On Debian or Ubuntu: sudo apt-get install {' '.join(missing)}",
             file=sys.stderr,
