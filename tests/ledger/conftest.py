@@ -1,4 +1,9 @@
-"""Fixtures for the ledger tests: a real ledger file per test under tmp_path, and a way to add payouts."""
+"""Fixtures for the ledger tests: a real ledger per test, and a way to add payouts.
+
+A test module that sets `BACKENDS = ("sqlite", "postgresql")` runs each of its tests on both: a SQLite file under
+tmp_path, and a database of its own on the throwaway PostgreSQL server (postgres_cluster.py). `ledger_path` is
+then the file's path or the database's URL; `open_ledger` takes either.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,22 @@ from typing import Any
 
 import pytest
 from ledger_fixtures import SteppingClock, make_request
+from postgres_cluster import postgres_cluster, postgres_database, postgres_ledgers_database  # noqa: F401 — fixtures
 
 from treasury_app.ledger import Ledger, PayoutRecord, open_ledger
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "ledger_backend" in metafunc.fixturenames:
+        backends = getattr(metafunc.module, "BACKENDS", ("sqlite",))
+        only = metafunc.definition.get_closest_marker("backends")  # a test about one backend's own storage
+        metafunc.parametrize("ledger_backend", only.args if only else backends)
+
+
 @pytest.fixture
-def ledger_path(tmp_path: Path) -> Path:
+def ledger_path(tmp_path: Path, ledger_backend: str, request: pytest.FixtureRequest) -> Path | str:
+    if ledger_backend == "postgresql":
+        return request.getfixturevalue("postgres_database")
     return tmp_path / "desk" / "ledger.sqlite3"
 
 

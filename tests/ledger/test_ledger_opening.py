@@ -10,6 +10,7 @@ import pytest
 
 from treasury_app.domain.errors import TreasuryError
 from treasury_app.ledger import Ledger, LedgerFileError, LedgerVersionError, open_ledger
+from treasury_app.ledger.errors import ConstraintViolation
 from treasury_app.ledger.schema import SCHEMA_VERSION
 
 
@@ -48,7 +49,7 @@ def test_wal_mode_is_recorded_in_the_file_for_every_later_connection(ledger_path
 
 
 def test_foreign_keys_are_enforced(ledger):
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"), ledger.transaction():
+    with pytest.raises(ConstraintViolation, match="FOREIGN KEY"), ledger.transaction():
         ledger._link.execute(
             "INSERT INTO payout_events (payout_id, at, actor, to_status) VALUES (999, 'x', 'x', 'draft')"
         )

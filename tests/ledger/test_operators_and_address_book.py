@@ -17,6 +17,8 @@ from treasury_app.ledger import (
 
 HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g"
 
+BACKENDS = ("sqlite", "postgresql")
+
 
 def test_an_operator_is_added_and_found_by_name_in_any_case(ledger, clock):
     assert ledger.operators.count() == 0

@@ -22,6 +22,7 @@ from treasury_app.ledger import (
     StaleRecordError,
     open_ledger,
 )
+from treasury_app.ledger.errors import ConstraintViolation
 
 
 def raw_rows(path, sql, params=()):
@@ -208,7 +209,7 @@ def test_status_change_and_event_commit_together_or_not_at_all(ledger, ledger_pa
     saboteur.commit()
     saboteur.close()
 
-    with pytest.raises(sqlite3.IntegrityError, match="injected failure"):
+    with pytest.raises(ConstraintViolation, match="injected failure"):
         ledger.payouts.transition(payout.id, S.ESTIMATED, actor="alice")
 
     assert snapshot(ledger, payout.id) == before

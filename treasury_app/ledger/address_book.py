@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 
@@ -11,7 +10,7 @@ from treasury_app.domain.assets import NETWORKS
 from treasury_app.domain.errors import InvalidFieldError
 
 from .connection import LedgerConnection
-from .errors import AddressBookEntryNotFoundError, DuplicateRecordError
+from .errors import AddressBookEntryNotFoundError, ConstraintViolation, DuplicateRecordError
 from .records import AddressBookEntry
 from .timestamps import format_timestamp
 
@@ -37,18 +36,18 @@ class AddressBookRepository:
         }
         with self._link.transaction():
             try:
-                cursor = self._link.execute(
+                new_id = self._link.insert(
                     "INSERT INTO address_book (label, currency, network, address, note, created_by, created_at) "
                     "VALUES (:label, :currency, :network, :address, :note, :created_by, :created_at)",
                     row,
                 )
-            except sqlite3.IntegrityError as error:
+            except ConstraintViolation as error:
                 if "UNIQUE" not in str(error):
                     raise
                 raise DuplicateRecordError(
                     f"{row['address']} on {row['network']} is already in the address book"
                 ) from None
-            return self.get(int(cursor.lastrowid or 0))
+            return self.get(new_id)
 
     def get(self, entry_id: int) -> AddressBookEntry:
         row = self._link.row("SELECT * FROM address_book WHERE id = ?", (entry_id,))

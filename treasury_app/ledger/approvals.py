@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from treasury_app.domain.errors import InvalidFieldError
 
 from .connection import LedgerConnection
-from .errors import ApprovalNotFoundError, PayoutNotFoundError, StaleRecordError
+from .errors import ApprovalNotFoundError, ConstraintViolation, PayoutNotFoundError, StaleRecordError
 from .records import ApprovalDecision, ApprovalRecord
 from .timestamps import format_optional_timestamp, format_timestamp
 
@@ -30,16 +29,16 @@ class ApprovalRepository:
                format_timestamp(self._clock()), format_optional_timestamp(expires_at))
         with self._link.transaction():
             try:
-                cursor = self._link.execute(
+                new_id = self._link.insert(
                     "INSERT INTO approvals (payout_id, decision, operator, payout_digest, reason, decided_at, "
                     "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     row,
                 )
-            except sqlite3.IntegrityError as error:
+            except ConstraintViolation as error:
                 if "FOREIGN KEY" not in str(error):
                     raise
                 raise PayoutNotFoundError(payout_id) from None
-            return self.get(int(cursor.lastrowid or 0))
+            return self.get(new_id)
 
     def get(self, approval_id: int) -> ApprovalRecord:
         row = self._link.row("SELECT * FROM approvals WHERE id = ?", (approval_id,))

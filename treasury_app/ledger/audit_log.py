@@ -7,14 +7,13 @@ last when it is written, checked under the write lock, so two processes can neve
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
 
 from treasury_app.domain.errors import InvalidFieldError
 
 from .connection import LedgerConnection
-from .errors import DuplicateRecordError, StaleRecordError
+from .errors import ConstraintViolation, DuplicateRecordError, StaleRecordError
 from .records import AuditRow
 from .timestamps import format_timestamp
 
@@ -44,16 +43,16 @@ class AuditLogRepository:
                     "again"
                 )
             try:
-                cursor = self._link.execute(
+                seq = self._link.insert(
                     "INSERT INTO audit_log (at, operator, action, subject, detail, prev_hash, hash) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    row,
+                    row, key="seq",
                 )
-            except sqlite3.IntegrityError as error:
+            except ConstraintViolation as error:
                 if "audit_log.hash" not in str(error):
                     raise
                 raise DuplicateRecordError(f"an audit row with hash {hash} is already in the log") from None
-            found = self._link.row("SELECT * FROM audit_log WHERE seq = ?", (cursor.lastrowid,))
+            found = self._link.row("SELECT * FROM audit_log WHERE seq = ?", (seq,))
         assert found is not None
         return AuditRow.from_row(found)
 

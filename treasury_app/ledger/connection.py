@@ -23,7 +23,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import LedgerBusyError, LedgerFileError
+from .errors import ConstraintViolation, LedgerBusyError, LedgerFileError
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -226,12 +226,18 @@ class LedgerConnection:
         """A write (or a read that must see the transaction's own writes) inside `transaction()`."""
         if not self._depth:
             raise RuntimeError("ledger writes must run inside transaction()")
-        return self.conn.execute(sql, params)
+        with constraint_errors():
+            return self.conn.execute(sql, params)
 
     def executemany(self, sql: str, rows: Iterator[Params] | Sequence[Params]) -> sqlite3.Cursor:
         if not self._depth:
             raise RuntimeError("ledger writes must run inside transaction()")
-        return self.conn.executemany(sql, rows)
+        with constraint_errors():
+            return self.conn.executemany(sql, rows)
+
+    def insert(self, sql: str, params: Params = (), *, key: str = "id") -> int:
+        """An INSERT of one row inside `transaction()`; the new row's `key` (its rowid here)."""
+        return int(self.execute(sql, params).lastrowid or 0)
 
     def rows(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
         """Every row of a query, as dicts; busy and file errors become the ledger's typed errors."""
@@ -272,6 +278,15 @@ class LedgerConnection:
         with typed_errors(self.path):
             self._retry_while_busy(step)
         return result[-1]
+
+
+@contextmanager
+def constraint_errors() -> Iterator[None]:
+    """SQLite's IntegrityError ("UNIQUE constraint failed: operators.name") as the ledger's ConstraintViolation."""
+    try:
+        yield
+    except sqlite3.IntegrityError as error:
+        raise ConstraintViolation(str(error)) from error
 
 
 def is_busy(error: sqlite3.Error) -> bool:

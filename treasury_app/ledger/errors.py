@@ -43,6 +43,22 @@ class LedgerBusyError(LedgerError):
         )
 
 
+class LedgerUnavailableError(LedgerError):
+    """The team ledger's server cannot be reached or dropped the connection; nothing was half-written (every
+    change is one transaction), and the desk connects again on its next use."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where = where
+        self.problem = problem
+        super().__init__(f"The team ledger at {where} cannot be reached: {problem}. Nothing was half-written; "
+                         "try again when the server is back (the desk reconnects by itself).")
+
+
+class ConstraintViolation(LedgerError):
+    """A uniqueness or check constraint refused a write; `str()` names it as `table.column` (both backends), so a
+    repository can turn the one it expects into a DuplicateRecordError and let any other through."""
+
+
 class RecordNotFoundError(LedgerError, LookupError):
     """A record asked for by its id or name is not in the ledger."""
 

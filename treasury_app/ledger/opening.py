@@ -71,7 +71,16 @@ class Ledger:
 
     @property
     def schema_version(self) -> int:
+        if self.is_team_ledger:
+            from .postgres.migrations import database_version
+
+            return database_version(self._link)
         return file_version(self._link)
+
+    @property
+    def is_team_ledger(self) -> bool:
+        """Whether this is a shared PostgreSQL ledger (else a desk's own SQLite file)."""
+        return not isinstance(self._link, LedgerConnection)
 
     @property
     def in_transaction(self) -> bool:
@@ -98,16 +107,21 @@ class Ledger:
             yield
 
     def integrity_check(self) -> list[str]:
-        """Problems SQLite finds in the file (structure, indexes, broken references); empty when sound."""
+        """Problems SQLite finds in the file (structure, indexes, broken references); empty when sound. A team
+        ledger's server keeps its own structure and enforces every reference as it writes: nothing to find."""
+        if self.is_team_ledger:
+            return []
         problems = [row["integrity_check"] for row in self._link.rows("PRAGMA integrity_check")]
         problems = [problem for problem in problems if problem != "ok"]
         for row in self._link.rows("PRAGMA foreign_key_check"):
             problems.append(f"row {row['rowid']} of {row['table']} refers to a missing row of {row['parent']}")
         return problems
 
-    def checkpoint_in_background(self, *, interval: float = DEFAULT_INTERVAL_SECONDS) -> BackgroundCheckpoints:
+    def checkpoint_in_background(self, *, interval: float = DEFAULT_INTERVAL_SECONDS) -> BackgroundCheckpoints | None:
         """Move WAL checkpoints off this connection's thread (the event loop's, in a long-running process) to a
         thread of their own, until `close()`. Short commands keep SQLite's automatic checkpoints."""
+        if self.is_team_ledger:
+            return None  # the server checkpoints its own log
         if self._checkpoints is None:
             self._link.run_pragma("PRAGMA wal_autocheckpoint = 0")
             self._checkpoints = BackgroundCheckpoints(self.path, interval=interval)
@@ -127,7 +141,7 @@ class Ledger:
         self.close()
 
 
-def open_ledger(path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+def open_ledger(path: Path | str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
                 clock: Callable[[], datetime] = utc_now) -> Ledger:
     """Open (creating it and its folder if needed) the ledger at `path`, migrated to this version's schema.
 
@@ -135,6 +149,10 @@ def open_ledger(path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
     Desk wrote it (both leave the file untouched), `LedgerBusyError` when another process holds it too long.
     `clock` gives "now" for every time the ledger stamps (tests and simulations pass their own).
     """
+    if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+        from .postgres.opening import open_team_ledger  # psycopg only where a team ledger is used
+
+        return open_team_ledger(path, clock)
     link = LedgerConnection.open(Path(path), busy_timeout_ms)
     try:
         refuse_unknown_file(link)  # before any PRAGMA that could write to a file that is not ours

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from treasury_app.domain.errors import InvalidFieldError
 
 from .changes import OperatorChanges, encode_roles
-from .connection import LedgerConnection, typed_errors
-from .errors import DuplicateRecordError, OperatorNotFoundError
+from .connection import LedgerConnection
+from .errors import ConstraintViolation, DuplicateRecordError, OperatorNotFoundError
 from .records import OperatorRecord
 from .timestamps import format_timestamp
 
@@ -32,7 +31,7 @@ class OperatorRepository:
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     (clean, password_hash, encode_roles(roles), int(active), now, now),
                 )
-            except sqlite3.IntegrityError as error:
+            except ConstraintViolation as error:
                 if "operators.name" not in str(error):
                     raise
                 # Names are unique regardless of case: "Alice" and "alice" would be one person to an auditor.
@@ -54,8 +53,7 @@ class OperatorRepository:
 
     def count(self) -> int:
         """How many accounts exist (the very first one may be created without signing in)."""
-        with typed_errors(self._link.path):
-            return int(self._link.db["operators"].count)
+        return int(self._link.scalar("SELECT count(*) FROM operators"))
 
     def update(self, name: str, changes: OperatorChanges) -> OperatorRecord:
         values = changes.column_values()

@@ -6,7 +6,6 @@ its event row, all inside one IMMEDIATE transaction, so two windows or processes
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal, Inexact, localcontext
@@ -25,11 +24,11 @@ from treasury_app.domain.payout_request import PayoutRequest, validate_idempoten
 from .changes import POLL_FIELDS, ImportedPayout, PayoutChanges
 from .column_codecs import encode_json, optional_json
 from .connection import LedgerConnection
-from .errors import DuplicateRecordError, KeyFixedError, PayoutNotFoundError, StaleRecordError
+from .errors import ConstraintViolation, DuplicateRecordError, KeyFixedError, PayoutNotFoundError, StaleRecordError
 from .payout_queries import (
     KEYSET_COLUMNS,
-    PAYOUT_COLUMN_NAMES,
     LISTING_COLUMNS,
+    PAYOUT_COLUMN_NAMES,
     PAYOUT_COLUMNS,
     IndexUse,
     PayoutFilter,
@@ -213,7 +212,7 @@ class PayoutRepository:
             try:
                 return self._update(current, values, self._clock(), actor=actor, event_detail=detail_json,
                                     write_event=True)
-            except sqlite3.IntegrityError as error:
+            except ConstraintViolation as error:
                 if "payouts.idempotency_key" not in str(error):
                     raise
                 raise DuplicateRecordError(f"a payout with idempotency key '{key}' is already in the ledger") from None
@@ -235,7 +234,7 @@ class PayoutRepository:
         """Insert payout rows; returns the new id when there is one row."""
         try:
             if len(rows) == 1:
-                return int(self._link.execute(INSERT_PAYOUT, rows[0]).lastrowid or 0)
+                return self._link.insert(INSERT_PAYOUT, rows[0])
             # Many rows go through a temporary table and ONE INSERT … SELECT. Inserted one statement at a time,
             # each row's full-text trigger makes FTS5 flush its pending index data separately (it does so at
             # every statement savepoint), which halves the import rate of a large ledger.
@@ -244,7 +243,7 @@ class PayoutRepository:
             self._link.execute(INSERT_STAGED)
             self._link.execute("DELETE FROM temp.payout_import")
             return 0
-        except sqlite3.IntegrityError as error:
+        except ConstraintViolation as error:
             if "payouts.idempotency_key" not in str(error):
                 raise
             if written_before is None:
