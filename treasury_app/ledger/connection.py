@@ -51,6 +51,8 @@ _CANNOT_OPEN_CODES = {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM, sqlite3.SQLI
 class LedgerConnection:
     """The ledger's connection: sqlite-utils for reading, explicit IMMEDIATE transactions for writing."""
 
+    shared = False  # one desk's own file (a team ledger's connection says True)
+
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
@@ -238,6 +240,18 @@ class LedgerConnection:
     def insert(self, sql: str, params: Params = (), *, key: str = "id") -> int:
         """An INSERT of one row inside `transaction()`; the new row's `key` (its rowid here)."""
         return int(self.execute(sql, params).lastrowid or 0)
+
+    def schema_version(self) -> int:
+        """The schema version the file records (`PRAGMA user_version`)."""
+        return int(self.scalar("PRAGMA user_version"))
+
+    def integrity_problems(self) -> list[str]:
+        """What SQLite finds wrong in the file (structure, indexes, broken references); empty when sound."""
+        problems = [row["integrity_check"] for row in self.rows("PRAGMA integrity_check")]
+        problems = [problem for problem in problems if problem != "ok"]
+        for row in self.rows("PRAGMA foreign_key_check"):
+            problems.append(f"row {row['rowid']} of {row['table']} refers to a missing row of {row['parent']}")
+        return problems
 
     def rows(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
         """Every row of a query, as dicts; busy and file errors become the ledger's typed errors."""

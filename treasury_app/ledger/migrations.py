@@ -7,11 +7,6 @@ from .errors import LedgerFileError, LedgerVersionError
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 
-def file_version(link: LedgerConnection) -> int:
-    """The schema version recorded in the file; reading it is also the first proof that it is SQLite at all."""
-    return int(link.scalar("PRAGMA user_version"))
-
-
 def refuse_unknown_file(link: LedgerConnection) -> int:
     """Raise unless this version may open the file; nothing in the file is changed either way."""
     # One statement, so one snapshot: read apart, another process creating the ledger could commit its tables

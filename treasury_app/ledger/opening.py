@@ -15,11 +15,12 @@ from .approvals import ApprovalRepository
 from .audit_log import AuditLogRepository
 from .checkpoints import DEFAULT_INTERVAL_SECONDS, BackgroundCheckpoints
 from .connection import DEFAULT_BUSY_TIMEOUT_MS, LedgerConnection
-from .migrations import file_version, migrate, refuse_unknown_file
+from .migrations import migrate, refuse_unknown_file
 from .operators import OperatorRepository
 from .payout_table_reads import PayoutTableReads
 from .payouts import PayoutRepository
 from .policies import PolicyRepository
+from .postgres.location import is_postgres_url
 from .settings import SettingsRepository
 from .timestamps import utc_now
 
@@ -71,16 +72,12 @@ class Ledger:
 
     @property
     def schema_version(self) -> int:
-        if self.is_team_ledger:
-            from .postgres.migrations import database_version
-
-            return database_version(self._link)
-        return file_version(self._link)
+        return self._link.schema_version()
 
     @property
     def is_team_ledger(self) -> bool:
         """Whether this is a shared PostgreSQL ledger (else a desk's own SQLite file)."""
-        return not isinstance(self._link, LedgerConnection)
+        return self._link.shared
 
     @property
     def in_transaction(self) -> bool:
@@ -107,21 +104,14 @@ class Ledger:
             yield
 
     def integrity_check(self) -> list[str]:
-        """Problems SQLite finds in the file (structure, indexes, broken references); empty when sound. A team
-        ledger's server keeps its own structure and enforces every reference as it writes: nothing to find."""
-        if self.is_team_ledger:
-            return []
-        problems = [row["integrity_check"] for row in self._link.rows("PRAGMA integrity_check")]
-        problems = [problem for problem in problems if problem != "ok"]
-        for row in self._link.rows("PRAGMA foreign_key_check"):
-            problems.append(f"row {row['rowid']} of {row['table']} refers to a missing row of {row['parent']}")
-        return problems
+        """Problems the database finds in the ledger's structure, indexes and references; empty when sound."""
+        return self._link.integrity_problems()
 
     def checkpoint_in_background(self, *, interval: float = DEFAULT_INTERVAL_SECONDS) -> BackgroundCheckpoints | None:
         """Move WAL checkpoints off this connection's thread (the event loop's, in a long-running process) to a
         thread of their own, until `close()`. Short commands keep SQLite's automatic checkpoints."""
-        if self.is_team_ledger:
-            return None  # the server checkpoints its own log
+        if self._link.shared:
+            return None  # a server checkpoints its own log
         if self._checkpoints is None:
             self._link.run_pragma("PRAGMA wal_autocheckpoint = 0")
             self._checkpoints = BackgroundCheckpoints(self.path, interval=interval)
@@ -149,7 +139,7 @@ def open_ledger(path: Path | str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT
     Desk wrote it (both leave the file untouched), `LedgerBusyError` when another process holds it too long.
     `clock` gives "now" for every time the ledger stamps (tests and simulations pass their own).
     """
-    if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+    if isinstance(path, str) and is_postgres_url(path):
         from .postgres.opening import open_team_ledger  # psycopg only where a team ledger is used
 
         return open_team_ledger(path, clock)

@@ -62,6 +62,8 @@ def postgres_sql(sql: str) -> str:
 class PostgresConnection:
     """The team ledger's connection: autocommit outside explicit transactions, as the SQLite one runs."""
 
+    shared = True  # several desks read and write it
+
     def __init__(self, conn: psycopg.Connection, url: str) -> None:
         self.conn = conn
         self.url = url
@@ -71,18 +73,22 @@ class PostgresConnection:
 
     @classmethod
     def open(cls, url: str) -> PostgresConnection:
-        with unavailable_errors(shown_url(url)):
-            conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                                   application_name="treasury-desk")
-        return cls(conn, url)
+        return cls(_connect(url), url)
 
     def _ensure_connected(self) -> None:
         """Between transactions, a connection the server dropped is made again: the desk reconnects by itself.
         Inside one it is not (the transaction is lost with it, and the caller hears LedgerUnavailableError)."""
         if (self.conn.closed or self.conn.broken) and not self._depth and not self._snapshot_depth:
-            with unavailable_errors(self.path):
-                self.conn = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                                            application_name="treasury-desk")
+            self.conn = _connect(self.url)
+
+    def schema_version(self) -> int:
+        from .migrations import database_version  # migrations build on this module
+
+        return database_version(self)
+
+    def integrity_problems(self) -> list[str]:
+        """Nothing to find: the server keeps its own structure and enforces every reference as it writes."""
+        return []
 
     def close(self) -> None:
         with suppress(psycopg.Error):
@@ -223,14 +229,19 @@ class PostgresConnection:
         return None if found is None else found[0]
 
 
+def _connect(url: str) -> psycopg.Connection:
+    with unavailable_errors(shown_url(url)):
+        return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                               application_name="treasury-desk")
+
+
 @contextmanager
 def unavailable_errors(where: str) -> Iterator[None]:
-    """A connection that cannot be made or was lost, in words, without the URL's password."""
+    """A connection that cannot be made or was lost (InterfaceError: used after the server closed it), in words,
+    without the URL's password."""
     try:
         yield
-    except psycopg.OperationalError as error:
-        raise LedgerUnavailableError(where, _first_line(error)) from None
-    except psycopg.InterfaceError as error:  # used after the server closed it
+    except (psycopg.OperationalError, psycopg.InterfaceError) as error:
         raise LedgerUnavailableError(where, _first_line(error)) from None
 
 
