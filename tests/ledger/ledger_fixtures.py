@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -53,3 +55,54 @@ def subprocess_env() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
     return env
 
+
+
+
+def is_team_ledger(location: Path | str) -> bool:
+    return str(location).startswith(("postgresql://", "postgres://"))
+
+
+@contextmanager
+def raw_connection(location: Path | str, *, by_name: bool = False) -> Iterator[Any]:
+    """The ledger past the app's code, committing each statement: a plain sqlite3 connection to the file, or a
+    plain psycopg one to the team ledger. SQL with `?` placeholders either way; rows by name with `by_name`."""
+    if is_team_ledger(location):
+        import psycopg
+        from psycopg.rows import dict_row
+
+        with psycopg.connect(str(location), autocommit=True, row_factory=dict_row if by_name else None) as plain:
+            yield _PsycopgWithQuestionMarks(plain)
+        return
+    import sqlite3
+
+    plain = sqlite3.connect(location, isolation_level=None)
+    if by_name:
+        plain.row_factory = sqlite3.Row
+    try:
+        yield plain
+    finally:
+        plain.close()
+
+
+class _PsycopgWithQuestionMarks:
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        return self._conn.execute(sql.replace("?", "%s"), params or None)
+
+    def executemany(self, sql: str, rows: Any) -> None:
+        with self._conn.cursor() as cursor:
+            cursor.executemany(sql.replace("?", "%s"), list(rows))
+
+
+def raw_rows(location: Path | str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """What is stored, read past the app's code."""
+    with raw_connection(location) as plain:
+        return [tuple(found) for found in plain.execute(sql, params).fetchall()]
+
+
+def raw_execute(location: Path | str, sql: str, params: tuple[Any, ...] = ()) -> None:
+    """One statement run past the app's code and committed (a saboteur's change to the ledger)."""
+    with raw_connection(location) as plain:
+        plain.execute(sql, params)

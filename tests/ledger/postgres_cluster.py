@@ -112,7 +112,14 @@ def postgres_ledgers_database(postgres_cluster: PostgresCluster) -> str:
     """One database per session for the tests' ledgers, each in a schema of its own (made in milliseconds, where
     a database takes half a second to copy)."""
     with postgres_cluster.admin() as admin:
-        admin.execute('CREATE DATABASE "ledgers"')
+        # An English collation, as a company's server would have, not the cluster's C: the ledger must sort and
+        # compare as SQLite does whatever the server's default (its schema says COLLATE "C" where it matters).
+        admin.execute("""CREATE DATABASE "ledgers" TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8' """
+                      """LOCALE_PROVIDER icu ICU_LOCALE 'en-US'""")
+    with postgres_cluster.admin("ledgers") as admin:
+        # Once, in `public` (on every test's search path): an extension lives in one schema of a database, and
+        # each test's ledger schema would otherwise look for it in its own.
+        admin.execute("CREATE EXTENSION pg_trgm")
     return "ledgers"
 
 
@@ -123,7 +130,7 @@ def postgres_database(postgres_cluster: PostgresCluster, postgres_ledgers_databa
     with postgres_cluster.admin(postgres_ledgers_database) as admin:
         admin.execute(f'CREATE SCHEMA "{name}"')
     try:
-        yield postgres_cluster.url(postgres_ledgers_database) + f"?options=-csearch_path%3D{name}"
+        yield postgres_cluster.url(postgres_ledgers_database) + f"?options=-csearch_path%3D{name}%2Cpublic"
     finally:
         with postgres_cluster.admin(postgres_ledgers_database) as admin:
             admin.execute(f'DROP SCHEMA "{name}" CASCADE')

@@ -16,6 +16,8 @@ from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.ledger import ImportedPayout, PayoutSort, open_ledger
 from treasury_app.ledger.column_codecs import amount_sort_key
 
+BACKENDS = ("sqlite", "postgresql")
+
 
 @st.composite
 def amounts(draw) -> Decimal:

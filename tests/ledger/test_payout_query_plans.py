@@ -15,6 +15,7 @@ from ledger_fixtures import make_request
 
 from treasury_app.domain.payout_lifecycle import PayoutStatus as S
 from treasury_app.ledger import ImportedPayout, PayoutFilter, PayoutSort, open_ledger
+from treasury_app.ledger.dialects import SQLITE
 from treasury_app.ledger.payout_queries import IndexUse, page_query
 from treasury_app.ledger.payouts import WALK_AT_MATCHES
 
@@ -54,7 +55,7 @@ def test_every_way_of_using_the_indexes_returns_the_same_page(ledger, payout_fil
     conn = sqlite3.connect(ledger.path)
     try:
         pages = {
-            use: [row[0] for row in conn.execute(*_args(page_query(payout_filter, sort, 25, 10, use)))]
+            use: [row[0] for row in conn.execute(*_args(page_query(SQLITE, payout_filter, sort, 25, 10, use)))]
             for use in IndexUse
         }
     finally:
@@ -121,7 +122,7 @@ def test_whether_a_destination_was_paid_is_looked_up_by_its_address_not_by_walki
     from treasury_app.ledger.payout_queries import completed_to_query
 
     ledger.payouts.import_payouts(many(300, rare_every=7), actor="import")
-    query = completed_to_query("TRON", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t")
+    query = completed_to_query(SQLITE, "TRON", "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t")
     conn = sqlite3.connect(ledger.path)
     try:
         plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + query.sql, query.params))

@@ -21,6 +21,8 @@ from treasury_app.ledger import (
     open_ledger,
 )
 
+BACKENDS = ("sqlite", "postgresql")
+
 START = datetime(2026, 1, 1, tzinfo=UTC)
 STATUS_CYCLE = [S.COMPLETED, S.PROCESSING, S.FAILED, S.DRAFT, S.COMPLETED, S.UNKNOWN, S.SUBMITTING]
 

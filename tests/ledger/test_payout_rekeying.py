@@ -11,6 +11,8 @@ from treasury_app.domain.payout_lifecycle import PayoutStatus as S
 from treasury_app.domain.payout_request import new_idempotency_key
 from treasury_app.ledger import DuplicateRecordError, KeyFixedError, PayoutChanges, StaleRecordError
 
+BACKENDS = ("sqlite", "postgresql")
+
 
 def test_an_estimated_payout_gets_a_new_key_with_its_new_estimate_and_an_event(ledger, add_payout):
     payout = ledger.payouts.transition(add_payout().id, S.ESTIMATED, actor="alice")

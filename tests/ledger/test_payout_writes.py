@@ -3,12 +3,17 @@ and bulk import. Every refusal writes nothing."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from ledger_fixtures import EVM_ADDRESS, make_request
+from ledger_fixtures import (
+    EVM_ADDRESS,
+    is_team_ledger,
+    make_request,
+    raw_execute,
+    raw_rows,
+)
 
 from treasury_app.domain.errors import IllegalTransitionError, InvalidFieldError
 from treasury_app.domain.money import format_amount
@@ -24,13 +29,7 @@ from treasury_app.ledger import (
 )
 from treasury_app.ledger.errors import ConstraintViolation
 
-
-def raw_rows(path, sql, params=()):
-    plain = sqlite3.connect(path)
-    try:
-        return plain.execute(sql, params).fetchall()
-    finally:
-        plain.close()
+BACKENDS = ("sqlite", "postgresql")
 
 
 def snapshot(ledger, payout_id):
@@ -99,7 +98,8 @@ def test_amounts_survive_the_round_trip_exactly(ledger_path, currency, network, 
         amount = reopened.payouts.find_by_key("exact").amount
     assert amount.as_tuple() == Decimal(text).as_tuple()  # same digits, same exponent: nothing rounded
     assert format_amount(amount) == text
-    assert raw_rows(ledger_path, "SELECT amount, typeof(amount) FROM payouts") == [(text, "text")]
+    type_of = "pg_typeof(amount)::text" if is_team_ledger(ledger_path) else "typeof(amount)"
+    assert raw_rows(ledger_path, f"SELECT amount, {type_of} FROM payouts") == [(text, "text")]
 
 
 def test_an_amount_the_sort_key_cannot_hold_is_refused_before_anything_is_written(ledger):
@@ -203,11 +203,14 @@ def test_status_change_and_event_commit_together_or_not_at_all(ledger, ledger_pa
     payout = add_payout()
     before = snapshot(ledger, payout.id)
     # Another connection (as a disk-full or a bug would) makes the event insert fail after the UPDATE ran.
-    saboteur = sqlite3.connect(ledger_path)
-    saboteur.execute("CREATE TRIGGER refuse_events BEFORE INSERT ON payout_events "
-                     "BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
-    saboteur.commit()
-    saboteur.close()
+    if is_team_ledger(ledger_path):
+        raw_execute(ledger_path, "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                                 "$$ BEGIN RAISE EXCEPTION 'injected failure'; END $$")
+        raw_execute(ledger_path, "CREATE TRIGGER refuse_events BEFORE INSERT ON payout_events "
+                                 "FOR EACH ROW EXECUTE FUNCTION refuse()")
+    else:
+        raw_execute(ledger_path, "CREATE TRIGGER refuse_events BEFORE INSERT ON payout_events "
+                                 "BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
 
     with pytest.raises(ConstraintViolation, match="injected failure"):
         ledger.payouts.transition(payout.id, S.ESTIMATED, actor="alice")
@@ -348,7 +351,7 @@ def test_import_writes_payouts_as_they_stand_in_batches_with_one_event_each(ledg
         assert event.detail == {"imported": True}
 
 
-def test_an_import_batch_with_a_known_key_is_refused_whole_and_earlier_batches_stay(ledger, add_payout):
+def test_an_import_batch_with_a_known_key_is_refused_whole_and_earlier_batches_stay(ledger, ledger_path, add_payout):
     add_payout(key="taken")
     start = datetime(2025, 6, 1, tzinfo=UTC)
     items = [imported(f"imp-{n}", S.COMPLETED, start) for n in range(7)] + [imported("taken", S.COMPLETED, start)]
@@ -356,4 +359,4 @@ def test_an_import_batch_with_a_known_key_is_refused_whole_and_earlier_batches_s
         ledger.payouts.import_payouts(items, actor="importer", batch_size=5)
     assert ledger.payouts.count() == 6  # "taken" and the first batch of five
     assert ledger.payouts.find_by_key("imp-5") is None
-    assert raw_rows(ledger.path, "SELECT count(*) FROM payout_events") == [(6,)]
+    assert raw_rows(ledger_path, "SELECT count(*) FROM payout_events") == [(6,)]

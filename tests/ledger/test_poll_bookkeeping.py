@@ -3,11 +3,18 @@ tells a payout's facts apart (version, updated_at); a bad item writes nothing.""
 
 from __future__ import annotations
 
+import re
+import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from psycopg import pq
 
 from treasury_app.domain.payout_lifecycle import PayoutStatus as S
+
+BACKENDS = ("sqlite", "postgresql")
 
 
 def in_flight(ledger, add_payout):
@@ -17,14 +24,42 @@ def in_flight(ledger, add_payout):
     return payout
 
 
-def statements(ledger) -> list[str]:
-    """Every statement the ledger's connection runs from now on (SQLite's own trace, nothing replaced)."""
-    seen: list[str] = []
-    ledger._link.conn.set_trace_callback(seen.append)  # the connection is private; tracing it changes nothing
-    return seen
+@pytest.fixture
+def statements(tmp_path):
+    """Every statement the ledger's connection runs from now on: SQLite's own trace, or (PostgreSQL) the
+    server's completion of each, from libpq's trace (nothing replaced; the connection is private, and tracing it changes nothing)."""
+    traced: list[Any] = []
+
+    def start(ledger) -> Callable[[], list[str]]:
+        conn = ledger._link.conn
+        if isinstance(conn, sqlite3.Connection):
+            seen: list[str] = []
+            conn.set_trace_callback(seen.append)
+            return lambda: seen
+        trace = (tmp_path / "libpq.trace").open("w")
+        traced.append((conn.pgconn, trace))
+        conn.pgconn.trace(trace.fileno())
+        conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+
+        def sent() -> list[str]:
+            conn.pgconn.untrace()  # flushes libpq's buffer: the trace ends here
+            lines = (tmp_path / "libpq.trace").read_text().splitlines()
+            # The server's word for each statement it ran ("BEGIN", "UPDATE 40", "COMMIT"): psycopg sends some as
+            # prepared statements, whose SQL is not repeated on the wire.
+            return [match.group(1) for line in lines if (match := _STATEMENT_DONE.match(line))]
+
+        return sent
+
+    yield start
+    for pgconn, trace in traced:
+        pgconn.untrace()
+        trace.close()
 
 
-def test_a_batch_of_schedules_is_one_commit_without_events(ledger, add_payout):
+_STATEMENT_DONE = re.compile(r'^B\t\d+\tCommandComplete\t "(.*)"$')
+
+
+def test_a_batch_of_schedules_is_one_commit_without_events(ledger, add_payout, statements):
     payouts = [in_flight(ledger, add_payout) for _ in range(40)]
     events_before = {p.id: ledger.payouts.events(p.id) for p in payouts}
     when = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -33,7 +68,7 @@ def test_a_batch_of_schedules_is_one_commit_without_events(ledger, add_payout):
     found = ledger.payouts.schedule_polls((p.id, when + timedelta(seconds=n), n % 3) for n, p in enumerate(payouts))
 
     assert found == 40
-    assert [s for s in traced if s.split()[0] in {"BEGIN", "COMMIT", "ROLLBACK"}] == ["BEGIN IMMEDIATE", "COMMIT"]
+    assert [s.split()[0] for s in traced() if s.split()[0] in {"BEGIN", "COMMIT", "ROLLBACK"}] == ["BEGIN", "COMMIT"]
     for n, before in enumerate(payouts):
         after = ledger.payouts.get(before.id)
         assert (after.next_poll_at, after.poll_failures) == (when + timedelta(seconds=n), n % 3)
@@ -50,10 +85,10 @@ def test_none_clears_the_next_poll_and_unknown_ids_are_not_counted(ledger, add_p
     assert (stored.next_poll_at, stored.poll_failures) == (None, 0)
 
 
-def test_nothing_to_schedule_opens_no_transaction(ledger):
+def test_nothing_to_schedule_opens_no_transaction(ledger, statements):
     traced = statements(ledger)
     assert ledger.payouts.schedule_polls([]) == 0
-    assert traced == []
+    assert traced() == []
 
 
 @pytest.mark.parametrize("bad", [(None, -1), (None, True), (datetime(2026, 3, 2), 0)],

@@ -23,6 +23,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .dialects import SQLITE
 from .errors import ConstraintViolation, LedgerBusyError, LedgerFileError
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ class LedgerConnection:
     """The ledger's connection: sqlite-utils for reading, explicit IMMEDIATE transactions for writing."""
 
     shared = False  # one desk's own file (a team ledger's connection says True)
+    dialect = SQLITE  # where its SQL differs (dialects.py)
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn
@@ -271,6 +273,18 @@ class LedgerConnection:
         """Rows one at a time, for totals over many rows; consume it fully before writing."""
         with typed_errors(self.path):
             yield from self.conn.execute(sql, params)
+
+    def dashboard_reads(self) -> Any:
+        from .dashboard_reads import (
+            DashboardReads,  # loaded when the dashboard first asks
+        )
+
+        return DashboardReads(self)
+
+    def report_reads(self) -> Any:
+        from .report_reads import ReportReads  # loaded when a report is first asked for
+
+        return ReportReads(self)
 
     def row(self, sql: str, params: Params = ()) -> dict[str, Any] | None:
         found = self.rows(sql, params)

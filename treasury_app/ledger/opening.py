@@ -48,9 +48,7 @@ class Ledger:
     @cached_property
     def reports(self) -> ReportReads:
         """The reports' reads, loaded when first asked for (the window's first paint does without them)."""
-        from .report_reads import ReportReads
-
-        return ReportReads(self._link)
+        return self._link.report_reads()
 
     @cached_property
     def audit_trail(self) -> AuditTrailReads:
@@ -62,9 +60,7 @@ class Ledger:
     @cached_property
     def dashboard(self) -> DashboardReads:
         """The dashboard's grouped counts and sums; loaded when first asked for."""
-        from .dashboard_reads import DashboardReads
-
-        return DashboardReads(self._link)
+        return self._link.dashboard_reads()
 
     @property
     def path(self) -> Path:

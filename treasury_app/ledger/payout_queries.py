@@ -16,13 +16,10 @@ from typing import Any
 from treasury_app.domain.errors import InvalidFieldError
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 
+from .dialects import Dialect
 from .timestamps import format_timestamp
 
 SEARCH_MAX_LENGTH = 200
-# What the search looks in (the full-text table's columns, see schema.SEARCH_COLUMNS).
-SEARCHED_COLUMNS = ("address", "reference", "note", "idempotency_key", "provider_payout_id", "tx_hash")
-# The trigram tokenizer indexes three characters at a time; a shorter search cannot use it.
-FTS_MIN_LENGTH = 3
 
 # Every column but amount_key, in table order: what `PayoutRecord.from_values` is built from, positionally.
 PAYOUT_COLUMN_NAMES = (
@@ -65,10 +62,10 @@ class SortKey:
     columns: tuple[str, ...]
     descending: bool
 
-    def order_by(self, *, reverse: bool = False, keep_off_index: bool = False) -> str:
+    def order_by(self, dialect: Dialect, *, reverse: bool = False, keep_off_index: bool = False) -> str:
         direction = "ASC" if self.descending == reverse else "DESC"
         terms = ", ".join(f"{column} {direction}" for column in self.columns)
-        return "+" + terms if keep_off_index else terms
+        return dialect.off_index(terms) if keep_off_index else terms
 
 
 SORT_KEYS: dict[PayoutSort, SortKey] = {
@@ -143,60 +140,61 @@ class SqlQuery:
     params: tuple[Any, ...]
 
 
-def page_query(payout_filter: PayoutFilter, sort: PayoutSort, limit: int, offset: int,
+def page_query(dialect: Dialect, payout_filter: PayoutFilter, sort: PayoutSort, limit: int, offset: int,
                use: IndexUse = IndexUse.PLANNER, columns: str = PAYOUT_COLUMNS) -> SqlQuery:
-    where, params = where_clause(payout_filter, _off_index(payout_filter, sort, use))
-    sql = f"SELECT {columns} FROM payouts{where} ORDER BY {_order_by(sort, use)} LIMIT ? OFFSET ?"
+    where, params = where_clause(dialect, payout_filter, _off_index(payout_filter, sort, use))
+    sql = f"SELECT {columns} FROM payouts{where} ORDER BY {_order_by(dialect, sort, use)} LIMIT ? OFFSET ?"
     return SqlQuery(sql, (*params, limit, offset))
 
 
-def initiator_counts_query(payout_filter: PayoutFilter) -> SqlQuery:
+def initiator_counts_query(dialect: Dialect, payout_filter: PayoutFilter) -> SqlQuery:
     """How many payouts match, per initiator (`created_by`)."""
-    where, params = where_clause(payout_filter)
+    where, params = where_clause(dialect, payout_filter)
     return SqlQuery(f"SELECT created_by, count(*) FROM payouts{where} GROUP BY created_by", tuple(params))
 
 
-def completed_to_query(network: str, address: str) -> SqlQuery:
+def completed_to_query(dialect: Dialect, network: str, address: str) -> SqlQuery:
     """Whether a payout to this destination completed. `+status`: without statistics SQLite would walk the
     status index through every completed payout (47 ms on 100,000, for each payout the approvals queue shows)
     where an address has a few payouts at most."""
-    return SqlQuery("SELECT EXISTS (SELECT 1 FROM payouts WHERE address = ? AND network = ? AND +status = ?)",
+    return SqlQuery("SELECT EXISTS (SELECT 1 FROM payouts WHERE address = ? AND network = ? "
+                    f"AND {dialect.off_index('status')} = ?)",
                     (address, network.strip().upper(), PayoutStatus.COMPLETED.value))
 
 
-def amounts_in_order_query(payout_filter: PayoutFilter) -> SqlQuery:
+def amounts_in_order_query(dialect: Dialect, payout_filter: PayoutFilter) -> SqlQuery:
     """Each matching payout's creation time, initiator and amount, oldest first."""
-    where, params = where_clause(payout_filter)
+    where, params = where_clause(dialect, payout_filter)
     return SqlQuery(f"SELECT created_at, created_by, amount FROM payouts{where} ORDER BY created_at, id",
                     tuple(params))
 
 
-def initiators_query(payout_filter: PayoutFilter) -> SqlQuery:
+def initiators_query(dialect: Dialect, payout_filter: PayoutFilter) -> SqlQuery:
     """Each matching payout's id and initiator, and nothing else (read from the filter's index)."""
-    where, params = where_clause(payout_filter)
+    where, params = where_clause(dialect, payout_filter)
     return SqlQuery(f"SELECT id, created_by FROM payouts{where} ORDER BY id", tuple(params))
 
 
-def count_query(payout_filter: PayoutFilter) -> SqlQuery:
+def count_query(dialect: Dialect, payout_filter: PayoutFilter) -> SqlQuery:
     """How many payouts match; from `payout_counts` (a few rows) when only status, provider and currency filter."""
-    where, params = where_clause(payout_filter)
+    where, params = where_clause(dialect, payout_filter)
     if all(getattr(payout_filter, name) in (None, ()) for name in _UNCOUNTED_FIELDS):
         return SqlQuery(f"SELECT coalesce(sum(n), 0) FROM payout_counts{where}", tuple(params))
     return SqlQuery(f"SELECT count(*) FROM payouts{where}", tuple(params))
 
 
-def bounded_count_query(payout_filter: PayoutFilter, at_most: int) -> SqlQuery:
+def bounded_count_query(dialect: Dialect, payout_filter: PayoutFilter, at_most: int) -> SqlQuery:
     """How many payouts match, counting no further than `at_most` (cheap even when a million match)."""
-    where, params = where_clause(payout_filter)
-    return SqlQuery(f"SELECT count(*) FROM (SELECT 1 FROM payouts{where} LIMIT ?)", (*params, at_most))
+    where, params = where_clause(dialect, payout_filter)
+    return SqlQuery(f"SELECT count(*) FROM (SELECT 1 FROM payouts{where} LIMIT ?) AS bounded", (*params, at_most))
 
 
-def amounts_query(payout_filter: PayoutFilter) -> SqlQuery:
-    where, params = where_clause(payout_filter)
+def amounts_query(dialect: Dialect, payout_filter: PayoutFilter) -> SqlQuery:
+    where, params = where_clause(dialect, payout_filter)
     return SqlQuery(f"SELECT amount FROM payouts{where}", tuple(params))
 
 
-def keyset_query(payout_filter: PayoutFilter, sort: PayoutSort, after: tuple[Any, ...] | None, size: int,
+def keyset_query(dialect: Dialect, payout_filter: PayoutFilter, sort: PayoutSort, after: tuple[Any, ...] | None, size: int,
                  use: IndexUse = IndexUse.PLANNER, columns: str = PAYOUT_COLUMNS, *,
                  backwards: bool = False) -> SqlQuery:
     """Up to `size` rows in `sort` order right after the position `after` (from the start when None).
@@ -205,16 +203,16 @@ def keyset_query(payout_filter: PayoutFilter, sort: PayoutSort, after: tuple[Any
     OFFSET: SQLite seeks to the position in the sort's index and reads `size` rows from there.
     """
     key = SORT_KEYS[PayoutSort(sort)]
-    where, params = _where_after(payout_filter, sort, use, after, backwards=backwards)
-    order = key.order_by(reverse=backwards, keep_off_index=use is IndexUse.SORT_MATCHES)
+    where, params = _where_after(dialect, payout_filter, sort, use, after, backwards=backwards)
+    order = key.order_by(dialect, reverse=backwards, keep_off_index=use is IndexUse.SORT_MATCHES)
     return SqlQuery(f"SELECT {columns} FROM payouts{where} ORDER BY {order} LIMIT ?", (*params, size))
 
 
-def _where_after(payout_filter: PayoutFilter, sort: PayoutSort, use: IndexUse, after: tuple[Any, ...] | None, *,
+def _where_after(dialect: Dialect, payout_filter: PayoutFilter, sort: PayoutSort, use: IndexUse, after: tuple[Any, ...] | None, *,
                  backwards: bool = False) -> tuple[str, list[Any]]:
     """The filter's WHERE, and the rows after the position `after` in `sort` order (before it, `backwards`)."""
     key = SORT_KEYS[PayoutSort(sort)]
-    where, params = where_clause(payout_filter, _off_index(payout_filter, sort, use))
+    where, params = where_clause(dialect, payout_filter, _off_index(payout_filter, sort, use))
     if after is not None:
         comparison = "<" if key.descending != backwards else ">"
         keyset = f"({', '.join(key.columns)}) {comparison} ({', '.join('?' * len(key.columns))})"
@@ -223,13 +221,13 @@ def _where_after(payout_filter: PayoutFilter, sort: PayoutSort, use: IndexUse, a
     return where, params
 
 
-def batch_query(payout_filter: PayoutFilter, sort: PayoutSort, after: tuple[Any, ...] | None, size: int,
+def batch_query(dialect: Dialect, payout_filter: PayoutFilter, sort: PayoutSort, after: tuple[Any, ...] | None, size: int,
                 use: IndexUse = IndexUse.PLANNER) -> SqlQuery:
     """An export batch: whole records, then `amount_key` (for the next batch's position)."""
-    return keyset_query(payout_filter, sort, after, size, use, f"{PAYOUT_COLUMNS}, amount_key")
+    return keyset_query(dialect, payout_filter, sort, after, size, use, f"{PAYOUT_COLUMNS}, amount_key")
 
 
-def anchor_hop_query(payout_filter: PayoutFilter, sort: PayoutSort, after: tuple[Any, ...] | None, every: int,
+def anchor_hop_query(dialect: Dialect, payout_filter: PayoutFilter, sort: PayoutSort, after: tuple[Any, ...] | None, every: int,
                      use: IndexUse = IndexUse.PLANNER) -> SqlQuery:
     """The sort position of the `every`-th row after `after` (from the start when None): the next anchor.
 
@@ -238,27 +236,27 @@ def anchor_hop_query(payout_filter: PayoutFilter, sort: PayoutSort, after: tuple
     (`anchors_query`). Only where the sort's index is walked; few matches are sorted once instead.
     """
     key = SORT_KEYS[PayoutSort(sort)]
-    query = keyset_query(payout_filter, sort, after, 1, use, ", ".join(key.columns))
+    query = keyset_query(dialect, payout_filter, sort, after, 1, use, ", ".join(key.columns))
     return SqlQuery(f"{query.sql} OFFSET ?", (*query.params, every - 1))
 
 
-def anchors_query(payout_filter: PayoutFilter, sort: PayoutSort, every: int,
+def anchors_query(dialect: Dialect, payout_filter: PayoutFilter, sort: PayoutSort, every: int,
                   use: IndexUse = IndexUse.PLANNER, after: tuple[Any, ...] | None = None,
-                  at_most: int = -1) -> SqlQuery:
+                  at_most: int | None = None) -> SqlQuery:
     """The sort position of rows every, 2·every, … (1-based): where the pages that start at row k·every begin.
 
     One pass over the matches in sort order (ROW_NUMBER), so that the window can reach row 900,000 with one
     keyset page from the nearest anchor instead of reading (or OFFSETting past) every row before it. For few
     matches, which are sorted anyway; many are hopped over along the sort's index (`anchor_hop_query`).
-    Counted from the row after `after` (from the start when None); `at_most` anchors (-1: all).
+    Counted from the row after `after` (from the start when None); `at_most` anchors (None: all).
     """
     key = SORT_KEYS[PayoutSort(sort)]
     columns = ", ".join(key.columns)
-    where, params = _where_after(payout_filter, sort, use, after)
-    order = key.order_by(keep_off_index=use is IndexUse.SORT_MATCHES)
+    where, params = _where_after(dialect, payout_filter, sort, use, after)
+    order = key.order_by(dialect, keep_off_index=use is IndexUse.SORT_MATCHES)
     sql = (f"SELECT {columns} FROM (SELECT {columns}, row_number() OVER (ORDER BY {order}) AS row_number "
-           f"FROM payouts{where}) WHERE row_number % ? = 0 ORDER BY row_number LIMIT ?")
-    return SqlQuery(sql, (*params, every, at_most))
+           f"FROM payouts{where}) AS numbered WHERE row_number % ? = 0 ORDER BY row_number LIMIT ?")
+    return SqlQuery(sql, (*params, every, dialect.no_limit if at_most is None else at_most))
 
 
 def competing_filters(payout_filter: PayoutFilter, sort: PayoutSort) -> frozenset[str]:
@@ -292,15 +290,16 @@ def _off_index(payout_filter: PayoutFilter, sort: PayoutSort, use: IndexUse) -> 
     return competing_filters(payout_filter, sort) if use is IndexUse.WALK_ORDER else frozenset()
 
 
-def _order_by(sort: PayoutSort, use: IndexUse) -> str:
-    return SORT_KEYS[PayoutSort(sort)].order_by(keep_off_index=use is IndexUse.SORT_MATCHES)
+def _order_by(dialect: Dialect, sort: PayoutSort, use: IndexUse) -> str:
+    return SORT_KEYS[PayoutSort(sort)].order_by(dialect, keep_off_index=use is IndexUse.SORT_MATCHES)
 
 
-def where_clause(payout_filter: PayoutFilter, off_index: frozenset[str] = frozenset()) -> tuple[str, list[Any]]:
+def where_clause(dialect: Dialect, payout_filter: PayoutFilter,
+                 off_index: frozenset[str] = frozenset()) -> tuple[str, list[Any]]:
     """The WHERE clause; filters named in `off_index` are written so that no index serves them (see above)."""
 
     def column(name: str, group: str) -> str:
-        return f"+{name}" if group in off_index else name
+        return dialect.off_index(name) if group in off_index else name
 
     clauses: list[str] = []
     params: list[Any] = []
@@ -325,25 +324,10 @@ def where_clause(payout_filter: PayoutFilter, off_index: frozenset[str] = frozen
         clauses.append("finished_at < ?")
         params.append(format_timestamp(payout_filter.finished_to))
     if payout_filter.text is not None:
-        text = payout_filter.text
-        if len(text) >= FTS_MIN_LENGTH:
-            clauses.append(f"{column('id', 'text')} IN (SELECT rowid FROM payouts_search WHERE payouts_search MATCH ?)")
-            params.append(fts_phrase(text))
-        else:
-            clauses.append("(" + " OR ".join(f"{name} LIKE ? ESCAPE '\\'" for name in SEARCHED_COLUMNS) + ")")
-            params.extend([like_pattern(text)] * len(SEARCHED_COLUMNS))
+        clause, text_params = dialect.text_search(payout_filter.text, column("id", "text"))
+        clauses.append(clause)
+        params.extend(text_params)
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
-
-
-def fts_phrase(text: str) -> str:
-    """The user's text as one FTS5 phrase: inside double quotes, `OR`, `*`, `NEAR(`, `:` … are plain characters."""
-    return '"' + text.replace('"', '""') + '"'
-
-
-def like_pattern(text: str) -> str:
-    """`%text%` with LIKE's own wildcards in the text escaped, so that `50%` means fifty percent."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _statuses(values: Iterable[PayoutStatus | str]) -> tuple[PayoutStatus, ...]:

@@ -62,12 +62,13 @@ class PayoutTableReads:
         sort = PayoutSort(sort)
         use = self._payouts.index_use(payout_filter, sort)
         if use is IndexUse.SORT_MATCHES:  # few matches, found through the filters' indexes: sort them once
-            query = anchors_query(payout_filter, sort, every, use, after, -1 if at_most is None else at_most)
+            query = anchors_query(self._link.dialect, payout_filter, sort, every, use, after, at_most)
             return self._link.tuples(query.sql, query.params)
         anchors: list[Position] = []
         with self._link.snapshot():  # every hop reads the same state of the file
             while at_most is None or len(anchors) < at_most:
-                hop = anchor_hop_query(payout_filter, sort, anchors[-1] if anchors else after, every, use)
+                hop = anchor_hop_query(self._link.dialect, payout_filter, sort, anchors[-1] if anchors else after,
+                                       every, use)
                 found = self._link.tuples(hop.sql, hop.params)
                 if not found:
                     break
@@ -97,8 +98,8 @@ class PayoutTableReads:
         if position is not None and len(position) != len(SORT_KEYS[sort].columns):
             raise ValueError(f"a position in {sort} order has {len(SORT_KEYS[sort].columns)} values, not "
                              f"{len(position)}")
-        query = keyset_query(payout_filter, sort, position, size, self._payouts.index_use(payout_filter, sort),
-                             LISTING_COLUMNS, backwards=backwards)
+        query = keyset_query(self._link.dialect, payout_filter, sort, position, size,
+                             self._payouts.index_use(payout_filter, sort), LISTING_COLUMNS, backwards=backwards)
         return [PayoutListing.from_values(row) for row in self._link.tuples(query.sql, query.params)]
 
 

@@ -235,6 +235,9 @@ class PayoutRepository:
         try:
             if len(rows) == 1:
                 return self._link.insert(INSERT_PAYOUT, rows[0])
+            if not self._link.dialect.stages_bulk_inserts:
+                self._link.executemany(INSERT_PAYOUT, rows)
+                return 0
             # Many rows go through a temporary table and ONE INSERT … SELECT. Inserted one statement at a time,
             # each row's full-text trigger makes FTS5 flush its pending index data separately (it does so at
             # every statement savepoint), which halves the import rate of a large ledger.
@@ -303,7 +306,7 @@ class PayoutRepository:
         if due_before is not None:
             sql += " AND (next_poll_at IS NULL OR next_poll_at <= ?)"
             params.append(format_timestamp(due_before))
-        sql += " ORDER BY next_poll_at, id"
+        sql += " ORDER BY next_poll_at NULLS FIRST, id"  # never polled first (PostgreSQL puts NULL last)
         if limit is not None:
             sql += " LIMIT ?"
             params.append(_positive(limit, "limit"))
@@ -344,7 +347,8 @@ class PayoutRepository:
             raise InvalidFieldError("offset", "must be 0 or more")
         payout_filter = payout_filter or PayoutFilter()
         sort = PayoutSort(sort)
-        return page_query(payout_filter, sort, limit, offset, self.index_use(payout_filter, sort), columns)
+        use = self.index_use(payout_filter, sort)
+        return page_query(self._link.dialect, payout_filter, sort, limit, offset, use, columns)
 
     def index_use(self, payout_filter: PayoutFilter, sort: PayoutSort) -> IndexUse:
         """When filters and sort order compete for indexes: sort the matches if few, else walk the order.
@@ -352,24 +356,24 @@ class PayoutRepository:
         Few matches are found through the filters' indexes and sorted in milliseconds; among many, walking the
         sort order's index reaches a page's end long before a sort of every match would finish.
         """
-        if not competing_filters(payout_filter, sort):
+        if not self._link.dialect.index_hints or not competing_filters(payout_filter, sort):
             return IndexUse.PLANNER
-        probe = bounded_count_query(payout_filter, WALK_AT_MATCHES + 1)
+        probe = bounded_count_query(self._link.dialect, payout_filter, WALK_AT_MATCHES + 1)
         many = self._link.scalar(probe.sql, probe.params) > WALK_AT_MATCHES
         return IndexUse.WALK_ORDER if many else IndexUse.SORT_MATCHES
 
     def count(self, payout_filter: PayoutFilter | None = None) -> int:
-        query = count_query(payout_filter or PayoutFilter())
+        query = count_query(self._link.dialect, payout_filter or PayoutFilter())
         return int(self._link.scalar(query.sql, query.params))
 
     def counts_by_initiator(self, payout_filter: PayoutFilter) -> dict[str, int]:
         """How many matching payouts each initiator composed (one grouped query, however many payouts)."""
-        query = initiator_counts_query(payout_filter)
+        query = initiator_counts_query(self._link.dialect, payout_filter)
         return {name: int(count) for name, count in self._link.tuples(query.sql, query.params)}
 
     def initiators_of(self, payout_filter: PayoutFilter) -> list[tuple[int, str]]:
         """(id, initiator) of every matching payout, by id: the approvals' notices follow the waiting ones."""
-        query = initiators_query(payout_filter)
+        query = initiators_query(self._link.dialect, payout_filter)
         return [(int(payout_id), name) for payout_id, name in self._link.tuples(query.sql, query.params)]
 
     def iter_batches(self, payout_filter: PayoutFilter | None = None, *, sort: PayoutSort = PayoutSort.OLDEST,
@@ -388,7 +392,7 @@ class PayoutRepository:
         after: tuple[Any, ...] | None = None
         use = self.index_use(payout_filter, sort)
         while True:
-            query = batch_query(payout_filter, sort, after, batch_size, use)
+            query = batch_query(self._link.dialect, payout_filter, sort, after, batch_size, use)
             rows = self._link.tuples(query.sql, query.params)
             if rows:
                 yield [PayoutRecord.from_values(row[:-1]) for row in rows]
@@ -398,7 +402,7 @@ class PayoutRepository:
 
     def total_amount(self, payout_filter: PayoutFilter) -> Decimal:
         """The exact sum of the matching payouts' amounts (daily limits); summed here, never as SQL REAL."""
-        query = amounts_query(payout_filter)
+        query = amounts_query(self._link.dialect, payout_filter)
         total = Decimal(0)
         with localcontext(prec=_SUM_PRECISION) as context:
             context.traps[Inexact] = True
@@ -409,13 +413,13 @@ class PayoutRepository:
     def amounts_in_order(self, payout_filter: PayoutFilter) -> list[tuple[datetime, str, Decimal]]:
         """(created_at, initiator, amount) of every matching payout, oldest first: running daily totals for many
         payouts from one read of their day (the approvals queue)."""
-        query = amounts_in_order_query(payout_filter)
+        query = amounts_in_order_query(self._link.dialect, payout_filter)
         return [(parse_timestamp(at), by, Decimal(amount)) for at, by, amount in self._link.iterate(query.sql,
                                                                                                   query.params)]
 
     def has_completed_payout_to(self, network: str, address: str) -> bool:
         """Whether this destination was ever paid (policy: "a destination never paid before needs approval")."""
-        query = completed_to_query(network, address)
+        query = completed_to_query(self._link.dialect, network, address)
         return bool(self._link.scalar(query.sql, query.params))
 
     # --- the poller's bookkeeping, a batch at a time -----------------------------------------------------------

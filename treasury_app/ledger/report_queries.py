@@ -22,6 +22,7 @@ from treasury_app.domain.errors import InvalidFieldError
 from treasury_app.domain.money import format_amount
 from treasury_app.domain.spreadsheet_cells import FORMULA_STARTERS, NEUTRALISING_PREFIX
 
+from .dialects import SQLITE, Dialect
 from .payout_queries import PayoutFilter, SqlQuery, where_clause
 
 # Exact sums: wide enough for any two ledger amounts (36 integer and 18 fraction digits at most), and a sum
@@ -123,7 +124,7 @@ def _report_source(payout_filter: PayoutFilter, approvals_only: str = "") -> tup
     unqualified: the joins bring none of the same name (the asset table's are prefixed `a_`). SQLite
     materialises the approvals' grouping once per query: over every approval for the whole report, over
     `approvals_only`'s for a few lines."""
-    where, params = where_clause(payout_filter)
+    where, params = where_clause(SQLITE, payout_filter)
     source = ("FROM payouts AS p "
               "LEFT JOIN temp.report_asset_places AS a ON a.a_currency = p.currency AND a.a_network = p.network "
               f"LEFT JOIN ({_APPROVED.format(only=approvals_only)}) AS ap ON ap.payout_id = p.id{where}")
@@ -139,7 +140,7 @@ def payout_report_query(payout_filter: PayoutFilter, delimiter: str = ",") -> Sq
     payout id the line holds (`payout_id_in`). Checking each line in SQL instead (the typed text run together,
     searched four times) cost a third of the export, and the subquery that check needs copies every cell once
     more. The line is the only column: a second (the id) cost the reader a Python object a row."""
-    _check_delimiter(delimiter)
+    check_delimiter(delimiter)
     source, params = _report_source(payout_filter)
     cells = [expression for _, expression, _ in PAYOUT_REPORT_COLUMNS]
     # A BLOB: the bytes go to the file as SQLite made them, neither decoded to str nor encoded back.
@@ -163,7 +164,7 @@ def quoted_lines_query(payout_ids: Sequence[int], delimiter: str = ",") -> SqlQu
     """The lines of these payouts as the report writes them (id and UTF-8 bytes, in no order): a line whose typed
     text holds the delimiter, a quote or a line break has all its typed cells quoted, quotes doubled (RFC 4180,
     as Python's csv module reads it); any other line is the one `payout_report_query` made."""
-    _check_delimiter(delimiter)
+    check_delimiter(delimiter)
     ids = json.dumps([int(payout_id) for payout_id in payout_ids])
     # The approvals grouped for these payouts only: grouped for all of them, each such query read every
     # approval in the ledger, and a report where most lines need quotes took minutes for 100,000 payouts.
@@ -194,13 +195,13 @@ def _line_format(delimiter: str) -> str:
     return _sql_text(delimiter.join(["%s"] * len(PAYOUT_REPORT_COLUMNS)))
 
 
-def _check_delimiter(delimiter: str) -> None:
+def check_delimiter(delimiter: str) -> None:
     if delimiter not in DELIMITERS:
         raise InvalidFieldError("delimiter", f"must be one of {', '.join(map(repr, DELIMITERS))}")
 
 
-def payout_report_count_query(payout_filter: PayoutFilter) -> SqlQuery:
-    where, params = where_clause(payout_filter)
+def payout_report_count_query(dialect: Dialect, payout_filter: PayoutFilter) -> SqlQuery:
+    where, params = where_clause(dialect, payout_filter)
     return SqlQuery(f"SELECT count(*) FROM payouts{where}", tuple(params))
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from operator import itemgetter
 from decimal import Decimal
+from operator import itemgetter
 
 from .connection import LedgerConnection, typed_errors
 from .payout_queries import PayoutFilter
@@ -14,8 +14,8 @@ from .report_queries import (
     LINE_END,
     PAYOUT_REPORT_HEADER,
     line_needs_quotes,
-    payout_report_count_query,
     payout_id_in,
+    payout_report_count_query,
     payout_report_query,
     prepare_for_reports,
     quoted_lines_query,
@@ -56,7 +56,7 @@ class ReportReads:
         self._link = link
 
     def count(self, payout_filter: PayoutFilter) -> int:
-        query = payout_report_count_query(payout_filter)
+        query = payout_report_count_query(self._link.dialect, payout_filter)
         return int(self._link.scalar(query.sql, query.params))
 
     def payout_lines(self, payout_filter: PayoutFilter, delimiter: str = ",") -> Iterator[ReportBatch]:

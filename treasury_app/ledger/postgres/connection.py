@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 
+from ..dialects import POSTGRES
 from ..errors import ConstraintViolation, LedgerUnavailableError
 from .location import shown_url
 
@@ -63,6 +64,7 @@ class PostgresConnection:
     """The team ledger's connection: autocommit outside explicit transactions, as the SQLite one runs."""
 
     shared = True  # several desks read and write it
+    dialect = POSTGRES  # where its SQL differs (dialects.py)
 
     def __init__(self, conn: psycopg.Connection, url: str) -> None:
         self.conn = conn
@@ -217,6 +219,29 @@ class PostgresConnection:
         self._ensure_connected()
         with unavailable_errors(self.path):
             yield from self.conn.execute(postgres_sql(sql), params or None)
+
+    def batches(self, sql: str, params: Params, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of a large read, `size` at a time, through a server-side cursor (the client holds one batch,
+        however many rows), all from one snapshot."""
+        with self.snapshot(), unavailable_errors(self.path):
+            with self.conn.cursor(name="ledger_batches") as cursor:
+                cursor.execute(postgres_sql(sql), params or None)
+                while batch := cursor.fetchmany(size):
+                    yield batch
+
+    def dashboard_reads(self) -> Any:
+        from .dashboard_reads import (
+            PostgresDashboardReads,  # loaded when the dashboard first asks
+        )
+
+        return PostgresDashboardReads(self)
+
+    def report_reads(self) -> Any:
+        from .report_reads import (
+            PostgresReportReads,  # loaded when a report is first asked for
+        )
+
+        return PostgresReportReads(self)
 
     def row(self, sql: str, params: Params = ()) -> dict[str, Any] | None:
         found = self.rows(sql, params)

@@ -7,11 +7,15 @@ version means the same tables on both. Rules as for SQLite: never edit a shipped
 Differences, each for a reason:
 - Ids are BIGINT, given as SQLite gives them (largest + 1, by a trigger): no gaps. Money and times stay TEXT, exactly as in SQLite (plain decimals, sortable ISO-8601
   UTC), so the codecs and the amount keys are shared.
+- Text compares and sorts byte by byte (`COLLATE "C"`), as SQLite's BINARY does, whatever the server's own
+  locale: the table's sort orders, the keyset pages and the amount keys mean the same on both.
 - Operator names are unique regardless of case, as SQLite's NOCASE makes them: the `nocase` collation is a
   non-deterministic ICU collation (PostgreSQL ≥ 12), and queries written `COLLATE NOCASE` use it unchanged.
 - The audit trail is append-only in the database itself: a trigger refuses UPDATE, DELETE and TRUNCATE on
   `audit_log`, whoever asks (the app's role should not have those privileges either: see the README).
 - `payout_counts` is kept by the same triggers as in SQLite, in PL/pgSQL.
+- Text search: a pg_trgm index where SQLite has an FTS5 trigram table (`dialects.PostgresDialect.text_search`).
+  pg_trgm is a trusted extension (PostgreSQL ≥ 13): the database's owner may create it.
 """
 
 from __future__ import annotations
@@ -28,48 +32,48 @@ CREATE COLLATION IF NOT EXISTS nocase (provider = icu, locale = 'und-u-ks-level2
 CREATE TABLE operators (
     id BIGINT PRIMARY KEY,
     name TEXT NOT NULL COLLATE nocase CONSTRAINT operators_name_unique UNIQUE,
-    password_hash TEXT NOT NULL,
-    roles TEXT NOT NULL,
+    password_hash TEXT COLLATE "C" NOT NULL,
+    roles TEXT COLLATE "C" NOT NULL,
     active INTEGER NOT NULL DEFAULT 1,
     failed_attempts INTEGER NOT NULL DEFAULT 0,
-    locked_until TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    locked_until TEXT COLLATE "C",
+    created_at TEXT COLLATE "C" NOT NULL,
+    updated_at TEXT COLLATE "C" NOT NULL
 );
 
 CREATE TABLE payouts (
     id BIGINT PRIMARY KEY,
-    idempotency_key TEXT NOT NULL CONSTRAINT payouts_idempotency_key_key UNIQUE,
-    provider TEXT NOT NULL,
-    currency TEXT NOT NULL,
-    network TEXT NOT NULL,
-    address TEXT NOT NULL,
-    amount TEXT NOT NULL,
-    amount_key TEXT NOT NULL,
-    fee_mode TEXT NOT NULL,
-    priority TEXT,
-    memo TEXT,
-    reference TEXT,
-    note TEXT,
-    status TEXT NOT NULL,
-    provider_status TEXT,
-    provider_payout_id TEXT,
-    tx_hash TEXT,
-    estimated_fee TEXT,
-    estimated_net TEXT,
-    estimated_total TEXT,
-    estimate_warnings TEXT,
-    estimate_data TEXT,
-    estimated_at TEXT,
-    actual_fee TEXT,
-    actual_amount TEXT,
-    failure_reason TEXT,
-    created_by TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    submitted_at TEXT,
-    finished_at TEXT,
-    next_poll_at TEXT,
+    idempotency_key TEXT COLLATE "C" NOT NULL CONSTRAINT payouts_idempotency_key_key UNIQUE,
+    provider TEXT COLLATE "C" NOT NULL,
+    currency TEXT COLLATE "C" NOT NULL,
+    network TEXT COLLATE "C" NOT NULL,
+    address TEXT COLLATE "C" NOT NULL,
+    amount TEXT COLLATE "C" NOT NULL,
+    amount_key TEXT COLLATE "C" NOT NULL,
+    fee_mode TEXT COLLATE "C" NOT NULL,
+    priority TEXT COLLATE "C",
+    memo TEXT COLLATE "C",
+    reference TEXT COLLATE "C",
+    note TEXT COLLATE "C",
+    status TEXT COLLATE "C" NOT NULL,
+    provider_status TEXT COLLATE "C",
+    provider_payout_id TEXT COLLATE "C",
+    tx_hash TEXT COLLATE "C",
+    estimated_fee TEXT COLLATE "C",
+    estimated_net TEXT COLLATE "C",
+    estimated_total TEXT COLLATE "C",
+    estimate_warnings TEXT COLLATE "C",
+    estimate_data TEXT COLLATE "C",
+    estimated_at TEXT COLLATE "C",
+    actual_fee TEXT COLLATE "C",
+    actual_amount TEXT COLLATE "C",
+    failure_reason TEXT COLLATE "C",
+    created_by TEXT COLLATE "C" NOT NULL,
+    created_at TEXT COLLATE "C" NOT NULL,
+    updated_at TEXT COLLATE "C" NOT NULL,
+    submitted_at TEXT COLLATE "C",
+    finished_at TEXT COLLATE "C",
+    next_poll_at TEXT COLLATE "C",
     poll_failures INTEGER NOT NULL DEFAULT 0,
     version INTEGER NOT NULL DEFAULT 1
 );
@@ -82,41 +86,55 @@ CREATE INDEX payouts_provider_payout ON payouts (provider, provider_payout_id);
 CREATE INDEX payouts_address ON payouts (address);
 CREATE INDEX payouts_status_finished ON payouts (status, finished_at, currency, amount_key, estimated_fee, actual_fee);
 
+-- The search box finds text anywhere in these columns, case-insensitively: pg_trgm's trigram index over the
+-- columns run together (SQLite's payouts_search holds the same in FTS5). chr(31), the unit separator, between
+-- them: a search may not hold control characters, so no match runs across two columns.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE FUNCTION payout_search_text(address TEXT, reference TEXT, note TEXT, idempotency_key TEXT,
+                                   provider_payout_id TEXT, tx_hash TEXT)
+    RETURNS TEXT LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(address, '') || chr(31) || coalesce(reference, '') || chr(31) || coalesce(note, '') || chr(31)
+        || coalesce(idempotency_key, '') || chr(31) || coalesce(provider_payout_id, '') || chr(31)
+        || coalesce(tx_hash, '')
+$$;
+CREATE INDEX payouts_search ON payouts USING gin (
+    payout_search_text(address, reference, note, idempotency_key, provider_payout_id, tx_hash) gin_trgm_ops);
+
 CREATE TABLE payout_events (
     id BIGINT PRIMARY KEY,
     payout_id BIGINT NOT NULL CONSTRAINT payout_events_payout_id_fkey REFERENCES payouts (id),
-    at TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    from_status TEXT,
-    to_status TEXT NOT NULL,
-    provider_status TEXT,
-    detail TEXT
+    at TEXT COLLATE "C" NOT NULL,
+    actor TEXT COLLATE "C" NOT NULL,
+    from_status TEXT COLLATE "C",
+    to_status TEXT COLLATE "C" NOT NULL,
+    provider_status TEXT COLLATE "C",
+    detail TEXT COLLATE "C"
 );
 CREATE INDEX payout_events_payout ON payout_events (payout_id, id);
 
 CREATE TABLE approvals (
     id BIGINT PRIMARY KEY,
     payout_id BIGINT NOT NULL CONSTRAINT approvals_payout_id_fkey REFERENCES payouts (id),
-    decision TEXT NOT NULL CHECK (decision IN ('approved', 'rejected')),
-    operator TEXT NOT NULL,
-    payout_digest TEXT NOT NULL,
-    reason TEXT,
-    decided_at TEXT NOT NULL,
-    expires_at TEXT,
-    voided_at TEXT,
-    void_reason TEXT
+    decision TEXT COLLATE "C" NOT NULL CHECK (decision IN ('approved', 'rejected')),
+    operator TEXT COLLATE "C" NOT NULL,
+    payout_digest TEXT COLLATE "C" NOT NULL,
+    reason TEXT COLLATE "C",
+    decided_at TEXT COLLATE "C" NOT NULL,
+    expires_at TEXT COLLATE "C",
+    voided_at TEXT COLLATE "C",
+    void_reason TEXT COLLATE "C"
 );
 CREATE INDEX approvals_payout ON approvals (payout_id, id);
 
 CREATE TABLE audit_log (
     seq BIGINT PRIMARY KEY,
-    at TEXT NOT NULL,
-    operator TEXT,
-    action TEXT NOT NULL,
-    subject TEXT,
-    detail TEXT,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL CONSTRAINT audit_log_hash_key UNIQUE
+    at TEXT COLLATE "C" NOT NULL,
+    operator TEXT COLLATE "C",
+    action TEXT COLLATE "C" NOT NULL,
+    subject TEXT COLLATE "C",
+    detail TEXT COLLATE "C",
+    prev_hash TEXT COLLATE "C" NOT NULL,
+    hash TEXT COLLATE "C" NOT NULL CONSTRAINT audit_log_hash_key UNIQUE
 );
 CREATE INDEX audit_log_at ON audit_log (at);
 CREATE INDEX audit_log_subject ON audit_log (subject, seq);
@@ -136,31 +154,31 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
 
 CREATE TABLE address_book (
     id BIGINT PRIMARY KEY,
-    label TEXT NOT NULL,
-    currency TEXT,
-    network TEXT NOT NULL,
-    address TEXT NOT NULL,
-    note TEXT,
-    created_by TEXT NOT NULL,
-    created_at TEXT NOT NULL,
+    label TEXT COLLATE "C" NOT NULL,
+    currency TEXT COLLATE "C",
+    network TEXT COLLATE "C" NOT NULL,
+    address TEXT COLLATE "C" NOT NULL,
+    note TEXT COLLATE "C",
+    created_by TEXT COLLATE "C" NOT NULL,
+    created_at TEXT COLLATE "C" NOT NULL,
     CONSTRAINT address_book_network_address_key UNIQUE (network, address)
 );
 
 CREATE TABLE policies (
-    currency TEXT PRIMARY KEY,
-    approval_threshold TEXT,
-    daily_limit_operator TEXT,
-    daily_limit_desk TEXT,
-    over_limit TEXT NOT NULL DEFAULT 'needs_approval' CHECK (over_limit IN ('needs_approval', 'refuse')),
+    currency TEXT COLLATE "C" PRIMARY KEY,
+    approval_threshold TEXT COLLATE "C",
+    daily_limit_operator TEXT COLLATE "C",
+    daily_limit_desk TEXT COLLATE "C",
+    over_limit TEXT COLLATE "C" NOT NULL DEFAULT 'needs_approval' CHECK (over_limit IN ('needs_approval', 'refuse')),
     new_destination_needs_approval INTEGER NOT NULL DEFAULT 0,
-    updated_by TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_by TEXT COLLATE "C" NOT NULL,
+    updated_at TEXT COLLATE "C" NOT NULL
 );
 
 CREATE TABLE settings (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    key TEXT COLLATE "C" PRIMARY KEY,
+    value TEXT COLLATE "C" NOT NULL,
+    updated_at TEXT COLLATE "C" NOT NULL
 );
 
 -- Row ids as SQLite gives them: one more than the largest, so a rolled-back insert leaves no gap (a sequence
@@ -186,9 +204,9 @@ CREATE TRIGGER address_book_next_id BEFORE INSERT ON address_book FOR EACH ROW E
 CREATE TRIGGER audit_log_next_seq BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION next_row_id('seq');
 
 CREATE TABLE payout_counts (
-    status TEXT NOT NULL,
-    provider TEXT NOT NULL,
-    currency TEXT NOT NULL,
+    status TEXT COLLATE "C" NOT NULL,
+    provider TEXT COLLATE "C" NOT NULL,
+    currency TEXT COLLATE "C" NOT NULL,
     n BIGINT NOT NULL,
     PRIMARY KEY (status, provider, currency)
 );
