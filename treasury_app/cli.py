@@ -11,22 +11,17 @@ Exit codes (`commands.exit_codes`):
 from __future__ import annotations
 
 import importlib
-import json
-import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from treasury_app.app_paths import DATA_DIR_ENV, resolve_data_dir
-from treasury_app.commands import DATA_DIR_KEY, open_desk
+from treasury_app.commands import DATA_DIR_KEY, LEDGER_KEY, open_desk
 from treasury_app.commands.exit_codes import ExitCode
 from treasury_app.domain.errors import TreasuryError
-from treasury_app.identity import APP_TITLE, COMMAND, VERSION
-
-if TYPE_CHECKING:
-    from treasury_app.services.desk import LedgerOverview
+from treasury_app.identity import COMMAND, VERSION
 
 EXIT_REFUSED = ExitCode.REFUSED
 # When this process began its work, as near as the module can tell: `--smoke` measures from here.
@@ -47,6 +42,7 @@ LAZY_COMMANDS = {
     "refresh": "treasury_app.commands.refresh_commands:refresh_command",
     "export": "treasury_app.commands.export_commands:export_group",
     "address-book": "treasury_app.commands.address_book_commands:address_book_group",
+    "ledger": "treasury_app.commands.ledger_commands:ledger_group",
 }
 
 
@@ -83,6 +79,13 @@ class TreasuryGroup(click.Group):
     show_envvar=True,
     help="Folder that holds the ledger. Default: the platform's user data folder.",
 )
+@click.option(
+    "--ledger",
+    "ledger_url",
+    metavar="URL",
+    help="A team ledger on PostgreSQL (postgresql://user@host:5432/database) instead of the data folder's own "
+         "file. Default: TREASURY_LEDGER_URL, else the one `ledger connect` set, else the file.",
+)
 @click.option("--demo", is_flag=True,
               help="Open the window on a throwaway demo desk: three demo operators, sixty days of payouts, the "
                    "built-in sandbox. Nothing is kept.")
@@ -91,7 +94,7 @@ class TreasuryGroup(click.Group):
                    "took and exit (for benchmarks and packaged builds).")
 @click.version_option(VERSION, "--version", prog_name=COMMAND)
 @click.pass_context
-def main(ctx: click.Context, data_dir: Path | None, demo: bool, smoke: bool) -> None:
+def main(ctx: click.Context, data_dir: Path | None, ledger_url: str | None, demo: bool, smoke: bool) -> None:
     """Treasury Desk: send crypto payouts through Cryptomus and Pay3, with approvals and a local ledger.
 
     Run without a command to open the window (on the built-in sandbox while no provider is set up);
@@ -99,19 +102,26 @@ def main(ctx: click.Context, data_dir: Path | None, demo: bool, smoke: bool) -> 
     """
     ctx.ensure_object(dict)
     ctx.obj[DATA_DIR_KEY] = resolve_data_dir(data_dir)
+    ctx.obj[LEDGER_KEY] = ledger_url
     if ctx.invoked_subcommand is not None:
         if demo or smoke:
             raise click.UsageError("--demo and --smoke open the window: give them without a command")
         return
-    from treasury_app.ui.app import LaunchOptions, run_window  # the command line starts faster without Qt
+    from treasury_app.ui.app import (  # the command line starts faster without Qt
+        LaunchOptions,
+        run_window,
+    )
 
-    ctx.exit(run_window(LaunchOptions(ctx.obj[DATA_DIR_KEY], demo=demo, smoke=smoke, started_at=STARTED_AT)))
+    ctx.exit(run_window(LaunchOptions(ctx.obj[DATA_DIR_KEY], ledger=ledger_url, demo=demo, smoke=smoke,
+                                      started_at=STARTED_AT)))
 
 
 @main.command("overview")
 @click.pass_context
 def overview_command(ctx: click.Context) -> None:
     """The state of the data folder: ledger, operators, payouts, providers."""
+    from treasury_app.commands.ledger_commands import echo_overview
+
     with open_desk(ctx) as desk:
         overview = desk.overview()
     echo_overview(overview)
@@ -122,52 +132,3 @@ def overview_command(ctx: click.Context) -> None:
 
 
 
-@main.group(cls=TreasuryGroup)
-def ledger() -> None:
-    """Inspect the local ledger file."""
-
-
-@ledger.command("info")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-@click.pass_context
-def ledger_info(ctx: click.Context, as_json: bool) -> None:
-    """Where the ledger is, its schema version, and how many payouts it holds by status."""
-    with open_desk(ctx) as desk:
-        overview = desk.overview()
-    if as_json:
-        click.echo(json.dumps(overview_as_dict(overview), indent=2))
-    else:
-        echo_overview(overview)
-
-
-@ledger.command("check")
-@click.pass_context
-def ledger_check(ctx: click.Context) -> None:
-    """Ask SQLite to check the whole ledger file; exit 1 if it finds a problem."""
-    with open_desk(ctx) as desk:
-        problems = desk.check_ledger()
-        path = desk.ledger.path
-    if problems:
-        for problem in problems:
-            click.echo(f"problem: {problem}", err=True)
-        sys.exit(EXIT_REFUSED)
-    click.echo(f"ledger OK: {path}")
-
-
-def overview_as_dict(overview: LedgerOverview) -> dict[str, Any]:
-    return {
-        "data_dir": str(overview.data_dir),
-        "ledger_file": str(overview.ledger_file),
-        "schema_version": overview.schema_version,
-        "payouts": overview.payout_count,
-        "payouts_by_status": {status.value: n for status, n in overview.payouts_by_status.items()},
-    }
-
-
-def echo_overview(overview: LedgerOverview) -> None:
-    click.echo(f"{APP_TITLE} {VERSION}")
-    click.echo(f"Data folder:  {overview.data_dir}")
-    click.echo(f"Ledger:       {overview.ledger_file} (schema version {overview.schema_version})")
-    click.echo(f"Payouts:      {overview.payout_count}")
-    for status, count in overview.payouts_by_status.items():
-        click.echo(f"  {status.value:<18} {count}")

@@ -13,7 +13,7 @@ import pytest
 
 # The helper modules of the provider and service tests are reused, not copied.
 _TESTS = Path(__file__).resolve().parents[1]
-for _folder in ("providers", "services"):
+for _folder in ("providers", "services", "ledger"):
     if str(_TESTS / _folder) not in sys.path:
         sys.path.insert(0, str(_TESTS / _folder))
 

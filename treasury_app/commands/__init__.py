@@ -14,8 +14,9 @@ import click
 if TYPE_CHECKING:  # loaded by the first command that opens the desk; the bare command (the window) never does
     from treasury_app.services.desk import Desk
 
-# The key under which the root group leaves the resolved data folder in the click context.
+# The keys under which the root group leaves the resolved data folder and `--ledger` in the click context.
 DATA_DIR_KEY = "data_dir"
+LEDGER_KEY = "ledger"
 
 
 def data_dir_of(ctx: click.Context) -> Path:
@@ -24,5 +25,7 @@ def data_dir_of(ctx: click.Context) -> Path:
 
 def open_desk(ctx: click.Context) -> Desk:
     from treasury_app.services.desk import Desk
+    from treasury_app.services.ledger_choice import choose_ledger
 
-    return Desk.open(data_dir_of(ctx))
+    data_dir = data_dir_of(ctx)
+    return Desk.open(data_dir, choose_ledger(data_dir, ctx.find_root().obj.get(LEDGER_KEY)))

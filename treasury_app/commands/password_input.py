@@ -16,7 +16,7 @@ def acting_password(name: str) -> str:
     from_env = os.environ.get(PASSWORD_ENV)
     if from_env:
         return from_env
-    if not _interactive():
+    if not stdin_is_a_terminal():
         raise click.ClickException(
             f"no password for '{name}': set {PASSWORD_ENV} or run the command in a terminal to be asked for it"
         )
@@ -25,7 +25,7 @@ def acting_password(name: str) -> str:
 
 def new_password(name: str) -> str:
     """A new password: asked twice in a terminal, or the first line of standard input when it is not one."""
-    if _interactive():
+    if stdin_is_a_terminal():
         return click.prompt(f"New password for {name}", hide_input=True, confirmation_prompt=True, err=True)
     line = sys.stdin.readline()
     password = line.removesuffix("\n").removesuffix("\r")
@@ -34,7 +34,7 @@ def new_password(name: str) -> str:
     return password
 
 
-def _interactive() -> bool:
+def stdin_is_a_terminal() -> bool:
     try:
         return sys.stdin.isatty()
     except (AttributeError, ValueError):  # closed or replaced stdin

@@ -18,6 +18,7 @@ from .errors import (
     RecordNotFoundError,
     StaleRecordError,
 )
+from .location import LedgerLocation
 from .opening import Ledger, open_ledger
 from .payout_queries import PayoutFilter, PayoutSort
 from .records import (
@@ -64,4 +65,5 @@ __all__ = [
     "RecordNotFoundError",
     "StaleRecordError",
     "open_ledger",
+    "LedgerLocation",
 ]

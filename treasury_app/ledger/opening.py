@@ -20,7 +20,7 @@ from .operators import OperatorRepository
 from .payout_table_reads import PayoutTableReads
 from .payouts import PayoutRepository
 from .policies import PolicyRepository
-from .postgres.location import is_postgres_url
+from .location import LedgerLocation
 from .settings import SettingsRepository
 from .timestamps import utc_now
 
@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 class Ledger:
     """One open ledger file. Belongs to the thread that opened it; another thread opens its own."""
 
-    def __init__(self, link: LedgerConnection, clock: Callable[[], datetime]) -> None:
+    def __init__(self, link: LedgerConnection, clock: Callable[[], datetime], location: LedgerLocation) -> None:
         self._link = link
+        self.location = location  # where to open it again (another thread opens its own)
         self._checkpoints: BackgroundCheckpoints | None = None
         self.payouts = PayoutRepository(link, clock)
         self.payout_table = PayoutTableReads(link, self.payouts)
@@ -64,6 +65,7 @@ class Ledger:
 
     @property
     def path(self) -> Path:
+        """What messages name: the file, or the team ledger's server and database (never its password)."""
         return self._link.path
 
     @property
@@ -127,19 +129,21 @@ class Ledger:
         self.close()
 
 
-def open_ledger(path: Path | str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+def open_ledger(path: Path | str | LedgerLocation, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
                 clock: Callable[[], datetime] = utc_now) -> Ledger:
-    """Open (creating it and its folder if needed) the ledger at `path`, migrated to this version's schema.
+    """Open (creating it and its folder if needed) the ledger at `path`, migrated to this version's schema:
+    a file's path, a team ledger's `postgresql://` URL, or a `LedgerLocation` of either.
 
     `LedgerFileError` when the file is not a Treasury Desk ledger, `LedgerVersionError` when a newer Treasury
     Desk wrote it (both leave the file untouched), `LedgerBusyError` when another process holds it too long.
     `clock` gives "now" for every time the ledger stamps (tests and simulations pass their own).
     """
-    if isinstance(path, str) and is_postgres_url(path):
+    location = LedgerLocation.of(path)
+    if location.url is not None:
         from .postgres.opening import open_team_ledger  # psycopg only where a team ledger is used
 
-        return open_team_ledger(path, clock)
-    link = LedgerConnection.open(Path(path), busy_timeout_ms)
+        return open_team_ledger(location, clock)
+    link = LedgerConnection.open(location.file, busy_timeout_ms)
     try:
         refuse_unknown_file(link)  # before any PRAGMA that could write to a file that is not ours
         link.configure()
@@ -147,4 +151,4 @@ def open_ledger(path: Path | str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT
     except BaseException:
         link.close()
         raise
-    return Ledger(link, clock)
+    return Ledger(link, clock, location)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from treasury_app.domain.roles import Permission
-from treasury_app.ledger import AuditRow, Ledger, open_ledger
+from treasury_app.ledger import AuditRow, Ledger, LedgerLocation, open_ledger
 from treasury_app.ledger.audit_trail_reads import AuditFilter
 from treasury_app.ledger.timestamps import utc_now
 from treasury_app.security.audit_chain import Progress, VerifyReport, verify
@@ -176,7 +176,7 @@ def row_line(row: AuditRow) -> str:
             f"{row.detail_json or ''}").rstrip()
 
 
-async def verify_in_background(ledger_file: Path, acting: SignedIn, *, progress: Progress | None = None,
+async def verify_in_background(ledger_file: LedgerLocation | Path, acting: SignedIn, *, progress: Progress | None = None,
                                clock: Callable[[], datetime] = utc_now) -> VerifyVerdict:
     """The whole chain check on a thread of its own, over its own connection to the ledger: the window's loop
     and the desk's worker (which reads the table's pages) stay free however long the trail is. `progress` is

@@ -38,6 +38,8 @@ from .provider_profiles import ProviderProfiles
 if TYPE_CHECKING:
     from treasury_app.sandbox import RunningSandbox
 
+    from .ledger_choice import LedgerChoice
+
 Clock = Callable[[], datetime]
 # A provider minute in a quarter of one: a payout made in the embedded sandbox completes in 10 to 20 seconds,
 # slow enough to watch it move, fast enough to try the whole story in a minute.
@@ -78,9 +80,9 @@ class DeskSession:
         self._closed = False
 
     @classmethod
-    async def open(cls, data_dir: Path, *, sandbox: SandboxChoice | None = None,
+    async def open(cls, data_dir: Path, *, ledger: LedgerChoice | None = None, sandbox: SandboxChoice | None = None,
                    credentials: CredentialStore | None = None, clock: Clock = utc_now) -> DeskSession:
-        front = DeskFront.open(data_dir, clock=clock)
+        front = DeskFront.open(data_dir, ledger=ledger, clock=clock)
         try:
             return await cls.connect(front, sandbox=sandbox, credentials=credentials)
         except BaseException:
@@ -147,7 +149,7 @@ class DeskSession:
 
     def open_reader(self) -> Ledger:
         """A second connection to the same ledger, for a worker thread (read-only use)."""
-        return open_ledger(self.ledger.path, clock=self.clock)
+        return open_ledger(self.ledger.location, clock=self.clock)
 
     async def aclose(self) -> None:
         """Close everything the session opened, and its front; a second call does nothing."""

@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from treasury_app.ledger import Ledger, open_ledger
+from treasury_app.ledger import Ledger, LedgerLocation, open_ledger
 from treasury_app.ledger.timestamps import utc_now
 
 if TYPE_CHECKING:  # built on first use: the window's first page needs only the ledger
@@ -86,8 +86,8 @@ class WorkerDesk:
 class DeskWorker:
     """`submit(job)` runs `job(worker_desk)` on the worker thread; `close()` waits for it and closes its ledger."""
 
-    def __init__(self, ledger_file: Path, *, clock: Clock = utc_now) -> None:
-        self._path = Path(ledger_file)
+    def __init__(self, ledger: LedgerLocation | Path, *, clock: Clock = utc_now) -> None:
+        self._location = LedgerLocation.of(ledger)
         self._clock = clock
         self._local = threading.local()
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="desk-worker")
@@ -109,6 +109,6 @@ class DeskWorker:
     def _desk(self) -> WorkerDesk:
         desk = getattr(self._local, "desk", None)
         if desk is None:
-            desk = WorkerDesk(open_ledger(self._path, clock=self._clock), clock=self._clock)
+            desk = WorkerDesk(open_ledger(self._location, clock=self._clock), clock=self._clock)
             self._local.desk = desk
         return desk

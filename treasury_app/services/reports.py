@@ -26,7 +26,7 @@ from treasury_app.domain.money import format_amount
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.domain.roles import Permission
 from treasury_app.domain.spreadsheet_cells import neutralised
-from treasury_app.ledger import Ledger, PayoutFilter, open_ledger
+from treasury_app.ledger import Ledger, LedgerLocation, PayoutFilter, open_ledger
 from treasury_app.ledger.report_queries import (
     DELIMITERS,
     EXACT,
@@ -160,7 +160,7 @@ def write_report(ledger: Ledger, request: ReportRequest, target: Path | BinaryIO
             temporary.unlink(missing_ok=True)
 
 
-async def write_report_in_background(ledger_file: Path, request: ReportRequest, target: Path, *,
+async def write_report_in_background(ledger_file: LedgerLocation | Path, request: ReportRequest, target: Path, *,
                                      acting: SignedIn, replace: bool = False, progress: Progress | None = None,
                                      cancelled: Callable[[], bool] | None = None,
                                      clock: Callable[[], datetime] = utc_now) -> ReportWritten:

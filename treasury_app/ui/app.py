@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class LaunchOptions:
     data_dir: Path
+    ledger: str | None = None  # --ledger: a team ledger's URL (or a file); else the data folder's choice
     demo: bool = False
     smoke: bool = False
     started_at: float = 0.0  # time.perf_counter() when the process began its work (for --smoke)
@@ -96,7 +97,10 @@ async def _one_session(data_dir: Path, *, demo: bool, options: LaunchOptions) ->
     from treasury_app.desk_log import log_to_data_folder
 
     log_to_data_folder(data_dir)  # before the desk opens: a failure to open it is logged there too
-    front = DeskFront.open(data_dir)
+    from treasury_app.services.ledger_choice import choose_ledger, demo_ledger
+
+    # The demo desk is a throwaway file, whatever team ledger the desk is set to: it must never write there.
+    front = DeskFront.open(data_dir, ledger=demo_ledger(data_dir) if demo else choose_ledger(data_dir, options.ledger))
     session = None
     try:
         demo_operators = ()

@@ -58,7 +58,7 @@ class DeskCalls:
         """A report written on a thread of its own, over its own ledger connection (the window stays free)."""
         from treasury_app.services.reports import write_report_in_background
 
-        return await write_report_in_background(self._session.ledger.path, request, target, acting=self.acting,
+        return await write_report_in_background(self._session.ledger.location, request, target, acting=self.acting,
                                                 replace=replace, progress=progress, cancelled=cancelled,
                                                 clock=self._session.clock)
 
@@ -66,7 +66,7 @@ class DeskCalls:
         """The chain check on a thread of its own, over its own ledger connection (as `export`)."""
         from treasury_app.services.audit_trail import verify_in_background
 
-        return await verify_in_background(self._session.ledger.path, self.acting, progress=progress,
+        return await verify_in_background(self._session.ledger.location, self.acting, progress=progress,
                                           clock=self._session.clock)
 
     async def check_provider(self, name: str) -> ProviderCheck:

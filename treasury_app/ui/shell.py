@@ -88,10 +88,14 @@ class Shell:
         self.model = PayoutTableModel(table, lambda job: worker.submit(lambda _desk: job()),
                                       provider_titles=front.provider_titles)
         # Qt appends " — Treasury Desk" (the application's display name) to every window title on X11 and Windows.
-        title = "Demo desk (sandbox)" if demo else str(front.data_dir)
+        ledger = front.ledger
+        title = "Demo desk (sandbox)" if demo else (f"Team ledger {ledger.path}" if ledger.is_team_ledger
+                                                      else str(front.data_dir))
         self.window = DeskWindow(self.model, front.provider_titles, title=title)
         self.window.resize(*_first_size())
-        self.sign_in = SignInScreen(self.operations, desk_name=str(front.data_dir), sandbox=demo,
+        self.window.status.show_ledger(str(ledger.path), team=ledger.is_team_ledger)
+        self.sign_in = SignInScreen(self.operations, desk_name=str(ledger.path if ledger.is_team_ledger
+                                                                   else front.data_dir), sandbox=demo,
                                     demo_operators=demo_operators)
         self.sign_in.signed_in.connect(self._signed_in)
         self.dialogs = DeskDialogs(self.operations, self.window, self.model, front.provider_titles,

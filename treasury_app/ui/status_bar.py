@@ -43,9 +43,21 @@ class DeskStatusBar(QStatusBar):
         self.providers: dict[str, QLabel] = {}
         self.badge = sandbox_badge()
         self.badge.setVisible(False)
+        self.ledger = QLabel()
+        self.ledger.setAccessibleName("Ledger")
         self.addWidget(self.operator)
         self.addWidget(self.badge)
+        self.addWidget(self.ledger)
         self.addWidget(self.poller, 1)
+
+    def show_ledger(self, where: str, *, team: bool) -> None:
+        """Which ledger this window reads and writes: the team's on its server, or this desk's own file."""
+        if team:
+            self.ledger.setText(f"Team ledger: {html.escape(where.removeprefix('postgresql://'))}")
+            self.ledger.setToolTip(f"Shared with every desk connected to {where}")
+        else:
+            self.ledger.setText("Desk ledger")
+            self.ledger.setToolTip(f"This desk's own file: {where}")
 
     def show_connections(self, connections: Sequence[ProviderConnection]) -> None:
         """Each provider's reachability, and the SANDBOX badge when one of them is the sandbox."""
