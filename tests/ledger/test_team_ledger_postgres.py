@@ -4,12 +4,15 @@ server is said in words without the password."""
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 
 import psycopg
 import pytest
+from ledger_fixtures import make_request
 
+from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.ledger import LedgerFileError, LedgerVersionError, open_ledger
 from treasury_app.ledger.errors import LedgerUnavailableError
 from treasury_app.ledger.postgres.connection import postgres_sql
@@ -140,3 +143,68 @@ def test_a_connection_cut_mid_transaction_leaves_nothing_half_written(postgres_c
         assert ledger.settings.get("after") == "reconnect" and ledger._link.conn.info.backend_pid != pid
     finally:
         ledger.close()
+
+
+def test_another_desks_commit_reaches_a_follower_within_a_second_and_a_rollback_never_does(postgres_database,
+                                                                                          postgres_cluster):
+    """LISTEN/NOTIFY: desk B's approval and status change reach desk A's follower at commit; a transaction
+    rolled back says nothing; the poller's bookkeeping (no version change) says nothing; another ledger in the
+    same database is not heard."""
+    heard: queue.Queue = queue.Queue()
+    with open_ledger(postgres_database) as desk_a, open_ledger(postgres_database) as desk_b:
+        feed = desk_a.follow_changes(heard.put)
+        try:
+            assert feed is not None and feed.wait_until_listening(10)
+            started = time.monotonic()
+            payout = desk_b.payouts.add(make_request(), idempotency_key="feed-1", actor="bob")
+            first = heard.get(timeout=5)
+            assert time.monotonic() - started < 1.0
+            assert first.payout_ids == {payout.id} and first.new_payouts and not first.everything
+
+            with pytest.raises(RuntimeError, match="on purpose"), desk_b.transaction():
+                desk_b.payouts.transition(payout.id, PayoutStatus.ESTIMATED, actor="bob")
+                raise RuntimeError("rolled back on purpose")
+            desk_b.payouts.schedule_poll(payout.id, next_poll_at=None, poll_failures=1)
+            desk_b.payouts.transition(payout.id, PayoutStatus.ESTIMATED, actor="bob")
+            second = heard.get(timeout=5)
+            assert second.payout_ids == {payout.id} and not second.new_payouts
+            with postgres_cluster.admin("ledgers") as admin:
+                admin.execute('CREATE SCHEMA "t_other_ledger"')
+            try:
+                other = postgres_database.replace("search_path%3D", "search_path%3Dt_other_ledger%2C", 1)
+                with open_ledger(other) as elsewhere:
+                    elsewhere.payouts.add(make_request(), idempotency_key="feed-elsewhere", actor="carol")
+                    assert elsewhere.payouts.count() == 1 and desk_a.payouts.count() == 1  # two ledgers
+            finally:
+                with postgres_cluster.admin("ledgers") as admin:
+                    admin.execute('DROP SCHEMA "t_other_ledger" CASCADE')
+            time.sleep(0.3)
+            assert heard.empty()  # neither the rollback, the bookkeeping nor another ledger was announced
+        finally:
+            feed.stop()
+
+
+def test_a_percent_sign_in_sql_without_parameters_reaches_the_server_as_one(postgres_database):
+    with open_ledger(postgres_database) as ledger:
+        link = ledger._link  # the connection itself: what it sends for SQL with and without parameters
+        assert link.scalar("SELECT '50%'") == "50%"
+        assert link.scalar("SELECT format('%s!', ?::text)", ("ok",)) == "ok!"
+
+
+def test_one_desk_at_a_time_holds_a_providers_poll_lease_until_it_goes(postgres_database):
+    desk_a, desk_b = open_ledger(postgres_database), open_ledger(postgres_database)
+    try:
+        assert desk_a.holds_poll_lease("pay3") and desk_a.holds_poll_lease("pay3")  # kept, asked again
+        assert not desk_b.holds_poll_lease("pay3")
+        assert desk_b.holds_poll_lease("cryptomus") and not desk_a.holds_poll_lease("cryptomus")
+    finally:
+        desk_a.close()  # a desk that quits (or dies: its session ends) frees its leases
+    try:
+        assert desk_b.holds_poll_lease("pay3")
+    finally:
+        desk_b.close()
+
+
+def test_a_desks_own_file_always_polls_its_providers(tmp_path):
+    with open_ledger(tmp_path / "ledger.sqlite3") as ledger, open_ledger(tmp_path / "ledger.sqlite3") as other:
+        assert ledger.holds_poll_lease("pay3") and other.holds_poll_lease("pay3")

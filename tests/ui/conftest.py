@@ -18,9 +18,11 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 import sys  # noqa: E402
 
 # The provider tests' keyring helpers (the private Secret Service, the test keyrings) are shared, not copied.
-_PROVIDER_TESTS = str(Path(__file__).resolve().parents[1] / "providers")
-if _PROVIDER_TESTS not in sys.path:
-    sys.path.insert(0, _PROVIDER_TESTS)
+# So are the ledger tests' throwaway PostgreSQL server and payout requests.
+for _folder in ("providers", "ledger"):
+    _helpers = str(Path(__file__).resolve().parents[1] / _folder)
+    if _helpers not in sys.path:
+        sys.path.insert(0, _helpers)
 
 import pytest  # noqa: E402
 from ui_desk import MovedClock, SandboxUnderTest, open_shell  # noqa: E402

@@ -72,6 +72,20 @@ async def test_a_claim_of_a_live_process_is_left_to_it_until_the_grace_period_en
     assert payout.idempotency_key == recovered.idempotency_key
 
 
+async def test_a_claim_from_another_host_is_never_taken_over_by_its_pid_only_after_the_grace(workflow, desk,
+                                                                                       sandbox, clock):
+    """A team ledger's desks share claims: a pid means nothing on another computer (here the pid of a process
+    that is gone), so the claim waits for the grace period as a live one does."""
+    payout = claim_as(desk, await estimated(workflow, desk, "cryptomus"),
+                      f"another-{socket.gethostname()}:{dead_process_id()}")
+    (left,) = await workflow.recover()
+    assert left.status is PayoutStatus.SUBMITTING and executed(sandbox, "cryptomus") == []
+    clock.advance(seconds=WorkflowSettings().claim_grace.total_seconds() + 1)
+    (recovered,) = await workflow.recover()
+    assert recovered.status is PayoutStatus.PROCESSING and len(executed(sandbox, "cryptomus")) == 1
+    assert payout.idempotency_key == recovered.idempotency_key
+
+
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_an_unknown_payout_the_provider_did_execute_is_followed_never_resent(workflow, desk, sandbox, provider):
     payout = await estimated(workflow, desk, provider)

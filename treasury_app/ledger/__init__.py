@@ -18,6 +18,7 @@ from .errors import (
     RecordNotFoundError,
     StaleRecordError,
 )
+from .live_changes import FollowedChanges, LedgerChange
 from .location import LedgerLocation
 from .opening import Ledger, open_ledger
 from .payout_queries import PayoutFilter, PayoutSort
@@ -66,4 +67,6 @@ __all__ = [
     "StaleRecordError",
     "open_ledger",
     "LedgerLocation",
+    "LedgerChange",
+    "FollowedChanges",
 ]

@@ -243,6 +243,10 @@ class LedgerConnection:
         """An INSERT of one row inside `transaction()`; the new row's `key` (its rowid here)."""
         return int(self.execute(sql, params).lastrowid or 0)
 
+    def holds_poll_lease(self, provider: str) -> bool:
+        """A desk's own file has one desk: it always polls its providers itself."""
+        return True
+
     def schema_version(self) -> int:
         """The schema version the file records (`PRAGMA user_version`)."""
         return int(self.scalar("PRAGMA user_version"))

@@ -26,6 +26,7 @@ from .timestamps import utc_now
 
 if TYPE_CHECKING:
     from .audit_trail_reads import AuditTrailReads
+    from .live_changes import FollowedChanges, LedgerChange
     from .dashboard_reads import DashboardReads
     from .report_reads import ReportReads
 
@@ -100,6 +101,21 @@ class Ledger:
         `durable=False` only for records the providers can be asked again: see `LedgerConnection.transaction`."""
         with self._link.transaction(durable=durable):
             yield
+
+    def holds_poll_lease(self, provider: str) -> bool:
+        """Whether this desk should poll `provider` now: always on a desk's own file; on a team ledger, one desk
+        at a time per provider (the others hear its records through `follow_changes`)."""
+        return self._link.holds_poll_lease(provider)
+
+    def follow_changes(self, on_change: Callable[[LedgerChange], None]) -> FollowedChanges | None:
+        """Call `on_change` (on a thread of its own) whenever another desk commits a change to payouts or
+        approvals, until the returned handle's `stop()`. None for a desk's own file: nobody else writes it while
+        the window runs (the command line on the same desk is this desk)."""
+        if self.location.url is None:
+            return None
+        from .postgres.change_feed import ChangeFeed  # psycopg only where a team ledger is used
+
+        return ChangeFeed(self.location.url, on_change).start()
 
     def integrity_check(self) -> list[str]:
         """Problems the database finds in the ledger's structure, indexes and references; empty when sound."""

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from treasury_app.ledger import Ledger, open_ledger
+from treasury_app.ledger import FollowedChanges, Ledger, LedgerChange, open_ledger
 from treasury_app.ledger.timestamps import utc_now
 from treasury_app.sandbox.config import SandboxConfig
 from treasury_app.security.credentials import CredentialStore
@@ -78,6 +78,8 @@ class DeskSession:
         self.workflow = PayoutWorkflow(front.ledger, providers, clock)
         self.poller = Poller(front.ledger, providers, self.workflow, clock=clock)
         self._closed = False
+        self._ledger_listeners: list[Callable[[LedgerChange], None]] = []
+        self._feed: FollowedChanges | None = None
 
     @classmethod
     async def open(cls, data_dir: Path, *, ledger: LedgerChoice | None = None, sandbox: SandboxChoice | None = None,
@@ -147,6 +149,19 @@ class DeskSession:
     def uses_sandbox(self) -> bool:
         return any(c.is_sandbox for c in self.connections)
 
+    def subscribe_ledger_changes(self, listener: Callable[[LedgerChange], None]) -> Callable[[], None]:
+        """Call `listener` on the loop's thread whenever another desk commits a change to payouts or approvals
+        (a team ledger's LISTEN/NOTIFY; a desk's own file has no other writer). The unsubscriber."""
+        self._ledger_listeners.append(listener)
+        if self._feed is None and self.ledger.is_team_ledger:
+            loop = asyncio.get_running_loop()
+            self._feed = self.ledger.follow_changes(lambda change: loop.call_soon_threadsafe(self._tell, change))
+        return lambda: self._ledger_listeners.remove(listener) if listener in self._ledger_listeners else None
+
+    def _tell(self, change: LedgerChange) -> None:
+        for listener in list(self._ledger_listeners):
+            listener(change)
+
     def open_reader(self) -> Ledger:
         """A second connection to the same ledger, for a worker thread (read-only use)."""
         return open_ledger(self.ledger.location, clock=self.clock)
@@ -156,6 +171,9 @@ class DeskSession:
         if self._closed:
             return
         self._closed = True
+        if self._feed is not None:
+            feed, self._feed = self._feed, None
+            await asyncio.to_thread(feed.stop)
         try:
             await self.directory.aclose()
         finally:

@@ -68,6 +68,7 @@ class RefreshReport:
     open_payouts: int  # still not final afterwards
     started_at: datetime
     finished_at: datetime
+    polled_elsewhere: tuple[str, ...] = ()  # providers another desk of the team ledger polls (its lease)
 
 
 Listener = Callable[[PayoutChange], None]
@@ -144,13 +145,17 @@ class Poller:
         started = self._clock()
         self._changes = []
         self._renew_slice()
+        names = sorted({*PROVIDER_KINDS, *self._providers})
+        # On a team ledger one desk at a time polls a provider; this desk hears the others' records live.
+        elsewhere = tuple(name for name in names if not self._ledger.holds_poll_lease(name))
         rounds = [ProviderRound(self._context, name, self._providers.get(name))
                   .run(self._payouts_of(name, started if due_only else None), first_wait=due_only)
-                  for name in sorted({*PROVIDER_KINDS, *self._providers})]
+                  for name in names if name not in elsewhere]
         results: list[RoundResult] = await asyncio.gather(*rounds)
         problems = [r.problem for r in results if r.problem]
         problems += [line for r in results for _, line in sorted(r.payout_problems.items())]
-        return self._report(started, sum(r.polled for r in results), sum(r.requests for r in results), problems)
+        return self._report(started, sum(r.polled for r in results), sum(r.requests for r in results), problems,
+                            elsewhere)
 
     async def run(self, *, until_all_final: bool = False, stop: asyncio.Event | None = None) -> None:
         """Recover, then rounds of the payouts due, sleeping until the next one is due (or `wake`/`stop`).
@@ -225,11 +230,12 @@ class Poller:
         self._slice_began = time.perf_counter()
         self._slice_fresh = True
 
-    def _report(self, started: datetime, polled: int, requests: int, problems: list[str]) -> RefreshReport:
+    def _report(self, started: datetime, polled: int, requests: int, problems: list[str],
+                polled_elsewhere: tuple[str, ...] = ()) -> RefreshReport:
         still_open = self._ledger.payouts.count(PayoutFilter(statuses=OPEN))
         changes, self._changes = tuple(self._changes), []
         return RefreshReport(polled, requests, changes, tuple(dict.fromkeys(problems)), still_open, started,
-                             self._clock())
+                             self._clock(), polled_elsewhere)
 
     def _seconds_to_next_due(self) -> float:
         soonest = self._ledger.payouts.open_payouts(limit=1)

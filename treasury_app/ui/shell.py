@@ -33,6 +33,7 @@ from .sign_in import SignInScreen
 # The session (providers, sandbox, poller) loads after the first paint, and each dialog (with the calls behind
 # it) when first wanted: the window's start waits for nothing it does not show (tests/benchmarks/window.py).
 if TYPE_CHECKING:
+    from treasury_app.ledger import LedgerChange
     from treasury_app.services.demo_data import DemoOperator
     from treasury_app.services.desk_session import DeskSession
     from treasury_app.services.desk_worker import WorkerDesk
@@ -142,6 +143,7 @@ class Shell:
             session.poller.subscribe(self._payout_moved),
             session.poller.subscribe_reports(self._round_done),
             session.health.subscribe(self._provider_seen),
+            session.subscribe_ledger_changes(self._ledger_changed),
         ]
         signed, self._signed_before_attach = self._signed_before_attach, None
         if signed is not None:
@@ -284,6 +286,15 @@ class Shell:
     def _announce_moves(self) -> None:
         ids, self._changed_ids = frozenset(self._changed_ids), set()
         self.operations.announce(Changed(payouts=ids))
+
+    def _ledger_changed(self, change: LedgerChange) -> None:
+        """Another desk committed (a team ledger): its new payouts, approvals and status changes show here too."""
+        payouts = set(change.payout_ids)
+        if change.everything and self.detail.wanted is not None:
+            payouts.add(self.detail.wanted)
+        self.operations.announce(Changed(payouts=frozenset(payouts), new_payout=change.new_payouts))
+        if self.dashboard is not None:
+            self.dashboard.read_soon()
 
     def _round_done(self, report: RefreshReport) -> None:
         self.window.status.show_round(report)

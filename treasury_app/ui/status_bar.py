@@ -90,6 +90,9 @@ class DeskStatusBar(QStatusBar):
         watching = (f"following {report.open_payouts} payout{'s' if report.open_payouts != 1 else ''} in flight"
                     if report.open_payouts else "no payout in flight")
         text = f"Poller: {watching} · last asked {when}"
+        if report.polled_elsewhere:
+            names = ", ".join(self._titles.get(name, name) for name in report.polled_elsewhere)
+            text += f" · {names} polled by another desk"
         if report.problems:
             text += f" · {len(report.problems)} problem{'s' if len(report.problems) != 1 else ''}"
         self.poller.setText(text)

@@ -28,6 +28,8 @@ from .location import shown_url
 Params = Sequence[Any] | dict[str, Any]
 # The one lock every write transaction holds (pg_advisory_xact_lock's key): "TDLEDGER" as a 64-bit number.
 WRITE_LOCK_KEY = 0x54444C4544474552
+# The poll leases' keys are (POLL_LEASE_SPACE, a hash of the ledger's schema and the provider): "TDPL".
+POLL_LEASE_SPACE = 0x5444504C
 CONNECT_TIMEOUT_S = 10
 
 # What a constraint's name means, in SQLite's words ("UNIQUE constraint failed: operators.name"), so that the
@@ -72,6 +74,7 @@ class PostgresConnection:
         self.path = shown_url(url)  # what errors and `ledger info` show: the server and database, no password
         self._depth = 0
         self._snapshot_depth = 0
+        self._leases: set[str] = set()  # providers this connection's session holds the poll lease of
 
     @classmethod
     def open(cls, url: str) -> PostgresConnection:
@@ -81,7 +84,23 @@ class PostgresConnection:
         """Between transactions, a connection the server dropped is made again: the desk reconnects by itself.
         Inside one it is not (the transaction is lost with it, and the caller hears LedgerUnavailableError)."""
         if (self.conn.closed or self.conn.broken) and not self._depth and not self._snapshot_depth:
+            self._leases.clear()  # they went with the old session
             self.conn = _connect(self.url)
+
+    def holds_poll_lease(self, provider: str) -> bool:
+        """Whether this desk is the one that polls `provider` now: a session-level advisory lock, taken if free
+        and kept until this connection ends (a desk that quits or dies frees it, and the next desk to ask takes
+        it). Several desks polling the same payouts would be harmless but would multiply provider requests."""
+        self._ensure_connected()
+        if provider in self._leases and not self.conn.broken:
+            return True
+        with unavailable_errors(self.path):
+            taken = self.conn.execute(
+                "SELECT pg_try_advisory_lock(%s::int, hashtext(current_schema() || ':' || %s::text))",
+                (POLL_LEASE_SPACE, provider)).fetchone()[0]
+        if taken:
+            self._leases.add(provider)
+        return bool(taken)
 
     def schema_version(self) -> int:
         from .migrations import database_version  # migrations build on this module
@@ -188,7 +207,7 @@ class PostgresConnection:
         if not self._depth:
             raise RuntimeError("ledger writes must run inside transaction()")
         with unavailable_errors(self.path), constraint_errors():
-            return self.conn.execute(postgres_sql(sql), params or None)
+            return self.conn.execute(postgres_sql(sql), params or ())
 
     def executemany(self, sql: str, rows: Iterator[Params] | Sequence[Params]) -> psycopg.Cursor:
         if not self._depth:
@@ -206,26 +225,26 @@ class PostgresConnection:
     def rows(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
         self._ensure_connected()
         with unavailable_errors(self.path):
-            cursor = self.conn.execute(postgres_sql(sql), params or None)
+            cursor = self.conn.execute(postgres_sql(sql), params or ())
             names = [column.name for column in cursor.description or ()]
             return [dict(zip(names, found, strict=True)) for found in cursor.fetchall()]
 
     def tuples(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
         self._ensure_connected()
         with unavailable_errors(self.path):
-            return self.conn.execute(postgres_sql(sql), params or None).fetchall()
+            return self.conn.execute(postgres_sql(sql), params or ()).fetchall()
 
     def iterate(self, sql: str, params: Params = ()) -> Iterator[tuple[Any, ...]]:
         self._ensure_connected()
         with unavailable_errors(self.path):
-            yield from self.conn.execute(postgres_sql(sql), params or None)
+            yield from self.conn.execute(postgres_sql(sql), params or ())
 
     def batches(self, sql: str, params: Params, size: int) -> Iterator[list[tuple[Any, ...]]]:
         """The rows of a large read, `size` at a time, through a server-side cursor (the client holds one batch,
         however many rows), all from one snapshot."""
         with self.snapshot(), unavailable_errors(self.path):
             with self.conn.cursor(name="ledger_batches") as cursor:
-                cursor.execute(postgres_sql(sql), params or None)
+                cursor.execute(postgres_sql(sql), params or ())
                 while batch := cursor.fetchmany(size):
                     yield batch
 
@@ -250,7 +269,7 @@ class PostgresConnection:
     def scalar(self, sql: str, params: Params = ()) -> Any:
         self._ensure_connected()
         with unavailable_errors(self.path):
-            found = self.conn.execute(postgres_sql(sql), params or None).fetchone()
+            found = self.conn.execute(postgres_sql(sql), params or ()).fetchone()
         return None if found is None else found[0]
 
 

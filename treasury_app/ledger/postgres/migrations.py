@@ -11,7 +11,8 @@ def database_version(link: PostgresConnection) -> int:
     """The recorded schema version: 0 for an empty database; refuses a database that holds other tables."""
     # One statement, one snapshot: read apart, another desk creating the ledger could commit in between, and an
     # empty database "with tables of its own" would be refused as somebody else's.
-    ours, tables = link.tuples("SELECT to_regclass('ledger_schema') IS NOT NULL, "
+    # In the current schema only: a ledger in a schema further along the search path is another ledger.
+    ours, tables = link.tuples("SELECT to_regclass(format('%I.ledger_schema', current_schema())) IS NOT NULL, "
                                "(SELECT count(*) FROM pg_tables WHERE schemaname = current_schema())")[0]
     if ours:
         return int(link.scalar("SELECT max(version) FROM ledger_schema"))

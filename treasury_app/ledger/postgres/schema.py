@@ -229,6 +229,50 @@ CREATE TRIGGER payout_counts_update AFTER UPDATE OF status, provider, currency O
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.provider IS DISTINCT FROM NEW.provider
                        OR OLD.currency IS DISTINCT FROM NEW.currency)
     EXECUTE FUNCTION payout_counts_follow();
+
+-- Live across desks: every commit that adds or changes payouts, or approves or voids, tells every desk listening
+-- on the channel treasury_ledger which payouts (NOTIFY is sent at commit, so a rolled-back change is never
+-- announced). One notification per statement, at most 500 ids (more: "ids" is null, re-read everything). The schema
+-- is named: several ledgers may share a database, and a channel is per database. The poller's bookkeeping
+-- (next poll time) leaves `version` as it is and is not announced.
+CREATE FUNCTION ledger_feed_notify(is_new BOOLEAN, ids BIGINT[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF coalesce(cardinality(ids), 0) = 0 THEN
+        RETURN;
+    END IF;
+    PERFORM pg_notify('treasury_ledger', json_build_object(
+        'schema', current_schema(), 'new', is_new,
+        'ids', CASE WHEN cardinality(ids) > 500 THEN NULL ELSE to_json(ids) END)::text);
+END;
+$$;
+CREATE FUNCTION payouts_added_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM ledger_feed_notify(true, (SELECT array_agg(id) FROM added_rows));
+    RETURN NULL;
+END;
+$$;
+CREATE FUNCTION payouts_changed_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM ledger_feed_notify(false, (SELECT array_agg(n.id) FROM changed_rows AS n JOIN earlier_rows AS o
+                                       ON o.id = n.id WHERE n.version IS DISTINCT FROM o.version));
+    RETURN NULL;
+END;
+$$;
+CREATE FUNCTION approvals_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM ledger_feed_notify(false, (SELECT array_agg(DISTINCT payout_id) FROM decided_rows));
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER payouts_added_feed AFTER INSERT ON payouts REFERENCING NEW TABLE AS added_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION payouts_added_notify();
+CREATE TRIGGER payouts_changed_feed AFTER UPDATE ON payouts
+    REFERENCING OLD TABLE AS earlier_rows NEW TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION payouts_changed_notify();
+CREATE TRIGGER approvals_added_feed AFTER INSERT ON approvals REFERENCING NEW TABLE AS decided_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION approvals_notify();
+CREATE TRIGGER approvals_changed_feed AFTER UPDATE ON approvals REFERENCING NEW TABLE AS decided_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION approvals_notify();
 """
 
 
