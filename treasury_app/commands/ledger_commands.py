@@ -63,15 +63,14 @@ def ledger_connect(ctx: click.Context, url: str, password_stdin: bool) -> None:
     The desk connects once to check the server and the database (an empty database gets the ledger's tables;
     one holding other tables is refused), then keeps the password in the OS keyring and the URL, without it,
     in the data folder. `--ledger` and TREASURY_LEDGER_URL still take precedence."""
-    from urllib.parse import urlsplit
-
+    from treasury_app.ledger.location import has_password, user_in
     from treasury_app.services.ledger_choice import connect_team_ledger
 
     password: str | None = None
     if password_stdin:
         password = sys.stdin.readline().removesuffix("\n").removesuffix("\r") or None
-    elif urlsplit(url).password is None and stdin_is_a_terminal():
-        who = urlsplit(url).username or "the server"
+    elif not has_password(url) and stdin_is_a_terminal():
+        who = user_in(url) or "the server"
         password = click.prompt(f"Password for {who} (empty: none)", hide_input=True, default="",
                                 show_default=False, err=True) or None
     choice = connect_team_ledger(data_dir_of(ctx), url, password)

@@ -14,10 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 
-from .column_codecs import AMOUNT_KEY_FRACTION_DIGITS, AMOUNT_KEY_INTEGER_DIGITS, decode_json
+from .column_codecs import (
+    AMOUNT_KEY_FRACTION_DIGITS,
+    AMOUNT_KEY_INTEGER_DIGITS,
+    decode_json,
+)
 from .connection import LedgerConnection
 from .timestamps import format_timestamp, parse_timestamp
 
@@ -135,6 +140,11 @@ class DashboardReads:
             "GROUP BY currency, network ORDER BY currency, network",
             (provider, format_timestamp(since)))
         # SQLite takes the bare columns (id, warnings) from the row that holds the max().
-        return [LatestEstimate(currency, network, int(payout_id), parse_timestamp(at),
-                               tuple(str(text) for text in (decode_json(warnings) or ())))
-                for currency, network, payout_id, at, warnings in found]
+        return estimates_of(found)
+
+
+def estimates_of(rows: Sequence[Sequence[Any]]) -> list[LatestEstimate]:
+    """(currency, network, payout id, estimated at, warnings JSON) rows as `LatestEstimate`s."""
+    return [LatestEstimate(currency, network, int(payout_id), parse_timestamp(at),
+                           tuple(str(text) for text in (decode_json(warnings) or ())))
+            for currency, network, payout_id, at, warnings in rows]

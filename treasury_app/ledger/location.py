@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from .postgres.location import is_postgres_url, shown_url
 
-__all__ = ["LedgerLocation", "has_password", "is_postgres_url", "shown_url", "with_password", "without_password"]
+__all__ = ["LedgerLocation", "has_password", "is_postgres_url", "password_in", "shown_url", "user_in",
+           "with_password", "without_password"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,16 @@ class LedgerLocation:
 
 def has_password(url: str) -> bool:
     return urlsplit(url).password is not None
+
+
+def password_in(url: str) -> str | None:
+    """The URL's password, decoded (None when it has none)."""
+    password = urlsplit(url).password
+    return None if password is None else unquote(password)
+
+
+def user_in(url: str) -> str:
+    return urlsplit(url).username or ""
 
 
 def without_password(url: str) -> str:

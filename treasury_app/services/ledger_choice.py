@@ -24,7 +24,9 @@ from treasury_app.ledger.location import (
     LedgerLocation,
     has_password,
     is_postgres_url,
+    password_in,
     shown_url,
+    user_in,
     with_password,
     without_password,
 )
@@ -94,7 +96,7 @@ def connect_team_ledger(data_dir: Path, url: str, password: str | None, *,
     if has_password(url):
         if password:
             raise InvalidFieldError("password", "is given twice: in the URL and on its own; give it once")
-        password = _password_in(url)
+        password = password_in(url)
     bare = without_password(url)
     full = with_password(bare, password) if password else bare
     with open_ledger(LedgerLocation(url=full)):
@@ -140,7 +142,7 @@ def _location(url_or_path: str, where: str, credentials: CredentialStore | None)
         if "://" in url_or_path:
             _check_url(url_or_path, where)
         return LedgerLocation(file=Path(url_or_path).expanduser().resolve())
-    if has_password(url_or_path) or not _user_of(url_or_path):
+    if has_password(url_or_path) or not user_in(url_or_path):
         return LedgerLocation(url=url_or_path)
     from treasury_app.security.credentials import (
         CredentialNotFoundError,
@@ -159,18 +161,6 @@ def _location(url_or_path: str, where: str, credentials: CredentialStore | None)
 def _check_url(url: str, field: str) -> None:
     if not is_postgres_url(url):
         raise InvalidFieldError(field, "must be a PostgreSQL URL: postgresql://user@host:5432/database")
-
-
-def _user_of(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).username or ""
-
-
-def _password_in(url: str) -> str:
-    from urllib.parse import unquote, urlsplit
-
-    return unquote(urlsplit(url).password or "")
 
 
 def _write_setting(data_dir: Path, value: dict[str, str]) -> None:

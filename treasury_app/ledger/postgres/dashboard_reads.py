@@ -9,9 +9,14 @@ from datetime import date, datetime
 
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 
-from ..column_codecs import decode_json
-from ..dashboard_reads import DashboardReads, DayPeriod, DaySum, LatestEstimate
-from ..timestamps import format_timestamp, parse_timestamp
+from ..dashboard_reads import (
+    DashboardReads,
+    DayPeriod,
+    DaySum,
+    LatestEstimate,
+    estimates_of,
+)
+from ..timestamps import format_timestamp
 
 
 class PostgresDashboardReads(DashboardReads):
@@ -40,6 +45,4 @@ class PostgresDashboardReads(DashboardReads):
             "FROM payouts WHERE provider = ? AND created_at >= ? AND estimated_at IS NOT NULL "
             "ORDER BY currency, network, estimated_at DESC, id DESC",
             (provider, format_timestamp(since)))
-        return [LatestEstimate(currency, network, int(payout_id), parse_timestamp(at),
-                               tuple(str(text) for text in (decode_json(warnings) or ())))
-                for currency, network, payout_id, at, warnings in found]
+        return estimates_of(found)

@@ -26,12 +26,11 @@ from ..report_queries import (
     LINE_END,
     PAYOUT_REPORT_HEADER,
     check_delimiter,
-    payout_report_count_query,
 )
-from ..report_reads import BATCH_ROWS, ReportBatch, SummaryGroup
+from ..report_reads import BATCH_ROWS, ReportBatch, ReportReads, SummaryGroup
 
 if TYPE_CHECKING:
-    from .connection import PostgresConnection
+    pass
 
 # The cells a line is made from, in this order (the report's columns, then what net and total are worked out of).
 _SELECTED = (
@@ -124,15 +123,8 @@ if len(_SELECTED) != len(PAYOUT_REPORT_HEADER) - 2 + 3:
     raise RuntimeError("the team ledger's report query and the report's columns disagree")
 
 
-class PostgresReportReads:
-    """`ReportReads` for a team ledger: the same methods, the same bytes."""
-
-    def __init__(self, link: PostgresConnection) -> None:
-        self._link = link
-
-    def count(self, payout_filter: PayoutFilter) -> int:
-        query = payout_report_count_query(self._link.dialect, payout_filter)
-        return int(self._link.scalar(query.sql, query.params))
+class PostgresReportReads(ReportReads):
+    """`ReportReads` for a team ledger: its `count`, and the same bytes made another way."""
 
     def payout_lines(self, payout_filter: PayoutFilter, delimiter: str = ",") -> Iterator[ReportBatch]:
         """The report's lines, oldest payout first, `BATCH_ROWS` at a time, from one snapshot of the ledger."""
