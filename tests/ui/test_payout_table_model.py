@@ -126,6 +126,27 @@ def test_a_poller_update_repaints_its_row_and_keeps_the_selection(model, qtbot, 
     assert [index.row() for index in view.selectionModel().selectedRows()] == [selected_row]
 
 
+def test_a_change_announced_while_a_new_query_is_read_shows_once_that_query_is_in(model, qtbot, desk):
+    """The race the payout story met once in fifteen runs: a new query's first page is read on the worker, a
+    payout on it changes, and the change is announced before that page reaches the GUI thread. The page holds
+    the payout as it was, and the announcement must still bring it up to date."""
+    _, worker, window_ledger = desk
+    payout_id = ROWS - 1  # payout n = ROWS - 2: processing, cryptomus, the newest of that provider
+    with qtbot.waitSignal(model.query_finished, timeout=10_000):
+        model.set_query(PayoutFilter(provider="pay3"))  # shown now: rows without it
+    assert model.row_of_payout(payout_id) is None
+    model.set_query(PayoutFilter(provider="cryptomus"))  # a new query, with the payout on its first row
+    worker.submit(lambda: None).result()  # the worker has read that first page; the GUI thread has not seen it
+    window_ledger.payouts.transition(payout_id, S.COMPLETED, actor="poller")
+    model.refresh_payouts([payout_id])  # announced before the page is delivered: the payout is on no row yet
+
+    def completed_on_first_row() -> bool:
+        return model.row_of_payout(payout_id) == 0 and S(model.index(0, 0).data(STATUS_ROLE)) is S.COMPLETED
+
+    qtbot.waitUntil(completed_on_first_row, timeout=10_000)
+    assert model.index(0, Column.STATUS).data() == "Completed"
+
+
 def test_pages_beyond_the_cache_are_let_go_and_read_again_when_wanted(model, qtbot):
     for page in range(6):  # four pages are kept
         row = page * 100

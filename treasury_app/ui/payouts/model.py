@@ -182,8 +182,13 @@ class PayoutTableModel(QAbstractTableModel):
         self._stopped = True
 
     def refresh_payouts(self, payout_ids: Iterable[int]) -> None:
-        """Re-read these payouts (those among the rows read so far) and repaint the rows they are on."""
-        shown = [payout_id for payout_id in payout_ids if payout_id in self._row_of_id]
+        """Re-read these payouts (those among the rows read so far) and repaint the rows they are on.
+
+        While a read is under way (a new query's first page, a page), its rows may be the payouts as they were
+        before this change, and are not on any row yet: those payouts are re-read too. The worker answers in the
+        order asked, so the re-read arrives after that read and finds them on their rows (`_rows_reread`)."""
+        reading = self._query_pending or bool(self._pending)
+        shown = [payout_id for payout_id in payout_ids if reading or payout_id in self._row_of_id]
         if not shown:
             return
         generation = self._generation
