@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from treasury_app.identity import APP_TITLE, VERSION
 
-from . import data_dir_of, open_desk
+from . import LEDGER_KEY, data_dir_of, open_desk
 from .exit_codes import ExitCode
 from .password_input import stdin_is_a_terminal
 
@@ -63,20 +64,48 @@ def ledger_connect(ctx: click.Context, url: str, password_stdin: bool) -> None:
     The desk connects once to check the server and the database (an empty database gets the ledger's tables;
     one holding other tables is refused), then keeps the password in the OS keyring and the URL, without it,
     in the data folder. `--ledger` and TREASURY_LEDGER_URL still take precedence."""
-    from treasury_app.ledger.location import has_password, user_in
     from treasury_app.services.ledger_choice import connect_team_ledger
 
-    password: str | None = None
-    if password_stdin:
-        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r") or None
-    elif not has_password(url) and stdin_is_a_terminal():
-        who = user_in(url) or "the server"
-        password = click.prompt(f"Password for {who} (empty: none)", hide_input=True, default="",
-                                show_default=False, err=True) or None
+    password = _server_password(url, password_stdin)
     choice = connect_team_ledger(data_dir_of(ctx), url, password)
     click.echo(f"This desk now uses the team ledger {choice.location.shown}.")
     if password:
         click.echo("Its password is in the OS keyring.")
+
+
+@ledger_group.command("migrate")
+@click.option("--to", "url", required=True, metavar="URL",
+              help="The team ledger to copy into: postgresql://user@host:5432/database, an empty database.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the server password from the first line of standard input (scripts). Else the keyring's "
+                   "(after `ledger connect`), or you are asked for it in a terminal.")
+@click.pass_context
+def ledger_migrate(ctx: click.Context, url: str, password_stdin: bool) -> None:
+    """Copy this desk's ledger file into an empty team ledger: payouts, events, approvals, operators, policy,
+    settings and the whole audit trail.
+
+    The desk's audit trail is verified first, and the copy before it is committed: it must reach the same head.
+    One transaction: if anything fails, the team ledger is left empty. The desk's file is not changed, and the
+    desk keeps using it until `treasury-app ledger connect URL`. The file is the data folder's, or --ledger FILE."""
+    from treasury_app.services.ledger_migration import migrate_desk_ledger
+
+    explicit = ctx.find_root().obj.get(LEDGER_KEY)
+    password = _server_password(url, password_stdin, keyring_first=True)
+
+    def progress(table: str, done: int, total: int) -> None:
+        if done == total:
+            click.echo(f"  {table.replace('_', ' '):<16}{total:>12,} rows", err=True)
+
+    migration = migrate_desk_ledger(data_dir_of(ctx), url, password,
+                                    source_file=Path(explicit) if explicit else None, progress=progress)
+    click.echo(f"Copied {migration.source} into the team ledger {migration.target}.")
+    if migration.head_seq is None:
+        click.echo("The audit trail is empty on both.")
+    else:
+        click.echo(f"Audit trail verified on the copy before it was committed: {migration.audit_rows:,} rows, "
+                   f"the same head as the file: row {migration.head_seq}, hash {migration.head_hash}")
+    click.echo(f"This desk still uses its file. To use the team ledger: treasury-app ledger connect "
+               f"{migration.target}")
 
 
 @ledger_group.command("disconnect")
@@ -90,6 +119,25 @@ def ledger_disconnect(ctx: click.Context) -> None:
         click.echo("This desk was not connected to a team ledger; it uses its own file.")
     else:
         click.echo(f"This desk no longer uses the team ledger {was}; it uses its own file again.")
+
+
+def _server_password(url: str, from_stdin: bool, *, keyring_first: bool = False) -> str | None:
+    """The server's password: from standard input, or asked in a terminal (unless the URL holds one, or, with
+    `keyring_first`, the keyring keeps one for it: then None, and the service reads it there)."""
+    from treasury_app.ledger.location import has_password, user_in
+
+    if from_stdin:
+        return sys.stdin.readline().removesuffix("\n").removesuffix("\r") or None
+    if has_password(url) or not stdin_is_a_terminal():
+        return None
+    if keyring_first:
+        from treasury_app.services.ledger_choice import kept_password
+
+        if kept_password(url) is not None:
+            return None
+    who = user_in(url) or "the server"
+    return click.prompt(f"Password for {who} (empty: none)", hide_input=True, default="", show_default=False,
+                        err=True) or None
 
 
 def overview_as_dict(overview: LedgerOverview) -> dict[str, Any]:

@@ -87,17 +87,22 @@ def connected_url(data_dir: Path) -> str | None:
     return url
 
 
+def team_ledger_location(url: str, password: str | None, *,
+                         credentials: CredentialStore | None = None) -> LedgerLocation:
+    """The team ledger at `url` with its password: given in the URL or on its own (not both), else the one the
+    keyring keeps for it (`ledger connect`), else none (the server may want none, or libpq finds it)."""
+    bare, password = _url_and_password(url, password)
+    if password:
+        return LedgerLocation(url=with_password(bare, password))
+    return _location(bare, "url", credentials)
+
+
 def connect_team_ledger(data_dir: Path, url: str, password: str | None, *,
                         credentials: CredentialStore | None = None) -> LedgerChoice:
     """Make this desk use the team ledger at `url` from now on: reach it (creating its tables on an empty
     database, refusing one that holds other tables), then keep the password in the keyring and the URL, without
     it, in the data folder. Nothing is kept when the server cannot be reached or refuses."""
-    _check_url(url, "url")
-    if has_password(url):
-        if password:
-            raise InvalidFieldError("password", "is given twice: in the URL and on its own; give it once")
-        password = password_in(url)
-    bare = without_password(url)
+    bare, password = _url_and_password(url, password)
     full = with_password(bare, password) if password else bare
     with open_ledger(LedgerLocation(url=full)):
         pass  # reached, ours (or made ours) and at this version's schema
@@ -144,6 +149,13 @@ def _location(url_or_path: str, where: str, credentials: CredentialStore | None)
         return LedgerLocation(file=Path(url_or_path).expanduser().resolve())
     if has_password(url_or_path) or not user_in(url_or_path):
         return LedgerLocation(url=url_or_path)
+    password = kept_password(url_or_path, credentials=credentials)
+    # No password kept: the server may not want one (certificates, peer), or libpq finds it (~/.pgpass).
+    return LedgerLocation(url=with_password(url_or_path, password) if password else url_or_path)
+
+
+def kept_password(url: str, *, credentials: CredentialStore | None = None) -> str | None:
+    """The password the keyring keeps for this server, user and database (`ledger connect`), if any."""
     from treasury_app.security.credentials import (
         CredentialNotFoundError,
         CredentialStore,
@@ -151,11 +163,19 @@ def _location(url_or_path: str, where: str, credentials: CredentialStore | None)
     )
 
     try:
-        password = (credentials or CredentialStore()).read(KEYRING_KIND, shown_url(url_or_path))
+        return (credentials or CredentialStore()).read(KEYRING_KIND, shown_url(url))
     except (CredentialNotFoundError, KeyringUnavailableError):
-        # No password kept: the server may not want one (certificates, peer), or libpq finds it (~/.pgpass).
-        return LedgerLocation(url=url_or_path)
-    return LedgerLocation(url=with_password(url_or_path, password))
+        return None
+
+
+def _url_and_password(url: str, password: str | None) -> tuple[str, str | None]:
+    """The URL without its password, and the password: from the URL or given on its own, never both."""
+    _check_url(url, "url")
+    if has_password(url):
+        if password:
+            raise InvalidFieldError("password", "is given twice: in the URL and on its own; give it once")
+        return without_password(url), password_in(url)
+    return url, password
 
 
 def _check_url(url: str, field: str) -> None:
