@@ -1,5 +1,6 @@
-"""`verify` on a real ledger file: it passes on an intact one and finds every edit, deletion, reordering and
-forgery made with a plain sqlite3 connection to the file."""
+"""`verify` on a real ledger: it passes on an intact one and finds every edit, deletion, reordering and forgery
+made behind the app's back — with a plain sqlite3 connection to a desk's file, and on a team ledger by the
+PostgreSQL superuser, who can switch off the trigger that keeps the trail append-only (`edit_ledger_file`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from treasury_app.domain.approval_binding import payout_digest
 from treasury_app.ledger import open_ledger
 from treasury_app.security.audit_chain import ProblemKind, canonical_content, chain_hash, verify
 from treasury_app.services.approval_policies import ApprovalPolicies
+
+BACKENDS = ("sqlite", "postgresql")
 
 
 @pytest.fixture

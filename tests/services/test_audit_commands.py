@@ -1,5 +1,6 @@
 """`treasury-app audit verify|show` and `payout approve|reject` in real processes, on a ledger prepared by the
-services and then tampered with through a plain sqlite3 connection."""
+services and then tampered with behind the app's back: through a plain sqlite3 connection to a desk's file, and
+by the superuser of a team ledger on PostgreSQL (the process then finds it through TREASURY_LEDGER_URL)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,16 @@ from desk_fixtures import OTHER_TRON_ADDRESS, edit_ledger_file, password_of, run
 
 from treasury_app.domain.payout_lifecycle import PayoutStatus as S
 from treasury_app.services.approval_policies import ApprovalPolicies
+from treasury_app.services.ledger_choice import TEAM_LEDGER_ENV
+
+BACKENDS = ("sqlite", "postgresql")
 
 
 @pytest.fixture
-def data_dir(ledger_file):
+def data_dir(ledger_file, tmp_path, monkeypatch):
+    if isinstance(ledger_file, str):  # a team ledger: the desk's processes are pointed at it
+        monkeypatch.setenv(TEAM_LEDGER_ENV, ledger_file)
+        return tmp_path / "desk"
     return ledger_file.parent
 
 
