@@ -12,7 +12,7 @@ from types import ModuleType
 PROJECT = Path(__file__).resolve().parents[2]
 PACKAGING = PROJECT / "packaging"
 # packaging/ is not a package (its name would shadow PyPI's `packaging`): its modules are loaded from the folder.
-for folder in (PACKAGING, PROJECT / "tests" / "providers"):
+for folder in (PACKAGING, PROJECT / "tests" / "providers", PROJECT / "tests" / "ledger"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from installer_paths import PACKAGING, PROJECT
+from postgres_cluster import postgres_cluster, postgres_database, postgres_ledgers_database  # noqa: F401
 from secret_service_bus import secret_service  # noqa: F401 — the fixture
 
 from treasury_app import identity
@@ -82,6 +83,35 @@ def test_the_frozen_program_keeps_a_secret_in_the_real_secret_service(built, tmp
     # PYTHON_KEYRING_BACKEND is set): the daemon, read from this process, holds the secret.
     assert secret_service.get_password(profile["secret"]["service"], profile["secret"]["username"]) == secret
     assert secret not in shown.stdout + saved.stdout + saved.stderr
+
+
+def test_the_frozen_program_moves_a_desk_to_a_team_ledger_on_postgresql(built, tmp_path, secret_service,
+                                                                        postgres_database):
+    """psycopg and its libpq inside the bundle: the desk's file copied over, then connected with the password in
+    the real Secret Service, and the team ledger's trail verified by the frozen program."""
+    from urllib.parse import urlsplit
+
+    from treasury_app.ledger.location import shown_url, without_password
+
+    desk = ["--data-dir", str(tmp_path / "desk")]
+    env = {**os.environ, "TREASURY_PASSWORD": "admin-password-1", "TREASURY_INSECURE_TEST_HASHING": "1"}
+    env.pop("TREASURY_LEDGER_URL", None)
+    password, bare = urlsplit(postgres_database).password, without_password(postgres_database)
+    assert frozen(built.program, *desk, "operator", "add", "admin", "--role", "admin", stdin="admin-password-1\n",
+                  env=env).returncode == 0
+    moved = frozen(built.program, *desk, "ledger", "migrate", "--to", bare, "--password-stdin", stdin=password + "\n",
+                   env=env)
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    assert "the same head as the file: row 1," in moved.stdout
+    connected = frozen(built.program, *desk, "ledger", "connect", bare, "--password-stdin", stdin=password + "\n",
+                       env=env)
+    assert connected.returncode == 0, connected.stdout + connected.stderr
+    info = frozen(built.program, *desk, "ledger", "info", "--json", env=env)
+    assert info.returncode == 0, info.stderr
+    assert json.loads(info.stdout)["ledger_file"] == shown_url(bare)
+    verified = frozen(built.program, *desk, "audit", "verify", env=env)
+    assert verified.returncode == 0 and "audit trail intact: 1 rows" in verified.stdout, verified.stdout
+    assert password not in moved.stdout + moved.stderr + connected.stdout + info.stdout
 
 
 def test_the_bundle_carries_only_what_the_app_uses(built):

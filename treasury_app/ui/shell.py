@@ -33,9 +33,8 @@ from .sign_in import SignInScreen
 # The session (providers, sandbox, poller) loads after the first paint, and each dialog (with the calls behind
 # it) when first wanted: the window's start waits for nothing it does not show (tests/benchmarks/window.py).
 if TYPE_CHECKING:
-    from treasury_app.ledger import LedgerChange
     from treasury_app.services.demo_data import DemoOperator
-    from treasury_app.services.desk_session import DeskSession
+    from treasury_app.services.desk_session import DeskSession, LedgerChange
     from treasury_app.services.desk_worker import WorkerDesk
     from treasury_app.services.operator_accounts import OperatorSummary, SignedIn
     from treasury_app.services.poller import PayoutChange, RefreshReport
