@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from psycopg import errors as pg_errors
+
 from ..errors import LedgerFileError, LedgerVersionError
 from .connection import PostgresConnection
 from .schema import FIRST_VERSION, MIGRATIONS, SCHEMA_VERSION
@@ -32,6 +34,19 @@ def refuse_unknown_database(link: PostgresConnection) -> int:
 def migrate(link: PostgresConnection) -> int:
     if refuse_unknown_database(link) == SCHEMA_VERSION:
         return SCHEMA_VERSION
+    try:
+        return _migrate(link)
+    except pg_errors.InsufficientPrivilege as error:
+        # The desks' role may not make or change tables when an owner holds them (README: the two roles): say
+        # who must run what, rather than a driver's error. The transaction rolled back: nothing was changed.
+        role = link.scalar("SELECT current_user")
+        raise LedgerFileError(link.path, f"needs its tables made or brought to schema version {SCHEMA_VERSION}, "
+                                         f"and the role {role} may not ({str(error).strip().splitlines()[0]}). "
+                                         "Nothing was changed. Run `treasury-app --ledger <the owner's URL> ledger "
+                                         "check` once as the tables' owner, then open it again.") from None
+
+
+def _migrate(link: PostgresConnection) -> int:
     with link.transaction():  # holds the write lock: two desks opening a new database migrate it once
         version = refuse_unknown_database(link)
         first = 0 if version == 0 else version - FIRST_VERSION + 1
