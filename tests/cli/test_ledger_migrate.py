@@ -19,16 +19,13 @@ import pytest
 from click.testing import CliRunner
 from desk_fixtures import OTHER_TRON_ADDRESS, TRON_ADDRESS
 from ledger_fixtures import raw_rows, subprocess_env
-from postgres_cluster import (  # noqa: F401
-    postgres_cluster,
-    postgres_database,
-    postgres_ledgers_database,
-)
+from postgres_cluster import postgres_cluster, postgres_database, postgres_ledgers_database  # noqa: F401
+from secret_service_bus import secret_service, secret_service_keyring  # noqa: F401 — fixtures
 
 from treasury_app.app_paths import ledger_path
 from treasury_app.cli import main
 from treasury_app.commands.password_input import PASSWORD_ENV
-from treasury_app.ledger.location import shown_url
+from treasury_app.ledger.location import shown_url, without_password
 from treasury_app.services.ledger_choice import TEAM_LEDGER_ENV
 
 # Every table a desk keeps, with its key: compared row for row between the file and the copy.
@@ -204,3 +201,21 @@ def wait_until_gone(cluster, backend: int, timeout: float = 30) -> None:
             if time.monotonic() > deadline:
                 pytest.fail(f"the server still runs the killed desk's session {backend}")
             time.sleep(0.02)
+
+
+def test_connect_first_then_migrate_with_the_password_from_the_keyring(cli, data_dir, postgres_database,
+                                                                        secret_service_keyring):
+    """The other order: `ledger connect` made the (empty) tables and keeps the password; `migrate` finds it there."""
+    lived_in_desk(cli)
+    password = re.search(r"://[^:]+:([^@]+)@", postgres_database).group(1)
+    bare = without_password(postgres_database)
+    connected = cli("ledger", "connect", bare, "--password-stdin", input=password + "\n")
+    assert connected.exit_code == 0, connected.output
+    before = stored(ledger_path(data_dir))
+
+    moved = cli("ledger", "migrate", "--to", bare)  # no password given: the keyring's
+
+    assert moved.exit_code == 0, moved.output
+    assert password not in moved.output
+    assert stored(postgres_database) == before
+    assert verified_head(cli)[0] == str(len(before["audit_log"]))  # the desk now reads the team ledger's trail

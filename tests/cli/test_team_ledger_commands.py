@@ -6,15 +6,13 @@ TREASURY_LEDGER_URL take precedence, and a refused connection keeps nothing."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import keyring
 import pytest
 from click.testing import CliRunner
 from postgres_cluster import postgres_cluster, postgres_database, postgres_ledgers_database  # noqa: F401
-from secret_service_bus import secret_service  # noqa: F401 — fixture
+from secret_service_bus import secret_service, secret_service_keyring  # noqa: F401 — fixtures
 
 from treasury_app.cli import main
 from treasury_app.ledger.location import shown_url, without_password
@@ -23,12 +21,8 @@ from treasury_app.security.credentials import SERVICE_NAME, credential_username
 
 
 @pytest.fixture
-def real_keyring(secret_service) -> Iterator:  # noqa: F811
-    """The Secret Service as this process's keyring (keyring's own `set_keyring`); the previous one after."""
-    before = keyring.get_keyring()
-    keyring.set_keyring(secret_service)
-    yield secret_service
-    keyring.set_keyring(before)
+def real_keyring(secret_service_keyring):  # noqa: F811
+    return secret_service_keyring
 
 
 def run(data_dir: Path, *args: str, input: str | None = None, env: dict[str, str] | None = None):

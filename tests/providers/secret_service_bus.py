@@ -102,6 +102,17 @@ def secret_service(monkeypatch: pytest.MonkeyPatch) -> Iterator[SecretService.Ke
         shutil.rmtree(home, ignore_errors=True)
 
 
+@pytest.fixture
+def secret_service_keyring(secret_service: SecretService.Keyring) -> Iterator[SecretService.Keyring]:
+    """The Secret Service as this process's keyring (keyring's own `set_keyring`); the previous one after."""
+    import keyring
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(secret_service)
+    yield secret_service
+    keyring.set_keyring(before)
+
+
 def wait_for_secret_service(daemon: subprocess.Popen, timeout: float = 20) -> SecretService.Keyring:
     """Wait until the daemon has created and unlocked its login keyring behind the "default" alias.
 
