@@ -219,3 +219,17 @@ def test_connect_first_then_migrate_with_the_password_from_the_keyring(cli, data
     assert password not in moved.output
     assert stored(postgres_database) == before
     assert verified_head(cli)[0] == str(len(before["audit_log"]))  # the desk now reads the team ledger's trail
+
+
+def test_the_file_to_copy_may_be_named_by_ledger_but_not_a_team_ledger(cli, data_dir, tmp_path, postgres_cluster,
+                                                                       postgres_database):
+    lived_in_desk(cli)
+    refused = migrate(tmp_path / "elsewhere", postgres_database, "--ledger", postgres_database)
+    assert refused.returncode == 1
+    assert "--ledger: names a team ledger; migrate copies a desk's own ledger file" in refused.stderr
+    assert ledger_tables(postgres_cluster, postgres_database) == []
+
+    copied = migrate(tmp_path / "elsewhere", postgres_database, "--ledger", str(ledger_path(data_dir)))
+    assert copied.returncode == 0, copied.stderr
+    assert f"Copied {ledger_path(data_dir)} into the team ledger" in copied.stdout
+    assert stored(postgres_database) == stored(ledger_path(data_dir))

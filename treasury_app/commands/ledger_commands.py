@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -97,7 +96,7 @@ def ledger_migrate(ctx: click.Context, url: str, password_stdin: bool) -> None:
             click.echo(f"  {table.replace('_', ' '):<16}{total:>12,} rows", err=True)
 
     migration = migrate_desk_ledger(data_dir_of(ctx), url, password,
-                                    source_file=Path(explicit) if explicit else None, progress=progress)
+                                    source=explicit, progress=progress)
     click.echo(f"Copied {migration.source} into the team ledger {migration.target}.")
     if migration.head_seq is None:
         click.echo("The audit trail is empty on both.")

@@ -46,22 +46,21 @@ class LedgerMigration:
     head_hash: str | None
 
 
-def migrate_desk_ledger(data_dir: Path, url: str, password: str | None, *, source_file: Path | None = None,
+def migrate_desk_ledger(data_dir: Path, url: str, password: str | None, *, source: Path | str | None = None,
                         progress: MigrationProgress | None = None) -> LedgerMigration:
-    """Copy the desk's ledger file (its data folder's, or `source_file`) into the empty team ledger at `url`."""
-    from treasury_app.ledger.postgres.copy_in import (
-        copy_into_team_ledger,  # psycopg only where it is used
-    )
+    """Copy the desk's ledger file (its data folder's, or `source`: `--ledger FILE`) into the empty team ledger
+    at `url`."""
+    from treasury_app.ledger.postgres.copy_in import copy_into_team_ledger  # noqa: I001 — psycopg only here
 
-    source_path = source_file or ledger_path(data_dir)
-    if is_postgres_url(str(source_path)):
+    if source is not None and is_postgres_url(str(source)):
         raise InvalidFieldError("--ledger", "names a team ledger; migrate copies a desk's own ledger file. Give "
                                             "the file with --ledger FILE, or none for the data folder's")
-    if not Path(source_path).is_file():
+    source_path = Path(source).expanduser().resolve() if source is not None else ledger_path(data_dir)
+    if not source_path.is_file():
         raise InvalidFieldError("ledger file", f"{source_path} does not exist: there is no desk ledger to copy")
     target = team_ledger_location(url, password)
-    with open_ledger(Path(source_path)) as source:
-        desk = _intact(verify(source), str(source_path))
+    with open_ledger(source_path) as desk_ledger:
+        desk = _intact(verify(desk_ledger), str(source_path))
 
         def same_head(copy: Ledger) -> None:
             copied = _intact(verify(copy), target.shown)
@@ -70,8 +69,8 @@ def migrate_desk_ledger(data_dir: Path, url: str, password: str | None, *, sourc
                 raise AuditTrailNotIntactError(target.shown, f"the copy's head is row {copied.head_seq}, the "
                                                              f"file's row {desk.head_seq}")
 
-        copied = copy_into_team_ledger(source, target, before_commit=same_head, progress=progress)
-    return LedgerMigration(Path(source_path), target.shown, copied.rows, desk.rows_checked, desk.head_seq,
+        copied = copy_into_team_ledger(desk_ledger, target, before_commit=same_head, progress=progress)
+    return LedgerMigration(source_path, target.shown, copied.rows, desk.rows_checked, desk.head_seq,
                            desk.head_hash)
 
 
