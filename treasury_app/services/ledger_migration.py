@@ -50,7 +50,9 @@ def migrate_desk_ledger(data_dir: Path, url: str, password: str | None, *, sourc
                         progress: MigrationProgress | None = None) -> LedgerMigration:
     """Copy the desk's ledger file (its data folder's, or `source`: `--ledger FILE`) into the empty team ledger
     at `url`."""
-    from treasury_app.ledger.postgres.copy_in import copy_into_team_ledger  # psycopg only here
+    from treasury_app.ledger.postgres.copy_in import (
+        copy_into_team_ledger,  # psycopg only here
+    )
 
     if source is not None and is_postgres_url(str(source)):
         raise InvalidFieldError("--ledger", "names a team ledger; migrate copies a desk's own ledger file. Give "
