@@ -12,13 +12,14 @@ from .errors import (
     LedgerBusyError,
     LedgerError,
     LedgerFileError,
+    LedgerUnavailableError,
     LedgerVersionError,
     OperatorNotFoundError,
     PayoutNotFoundError,
     RecordNotFoundError,
     StaleRecordError,
 )
-from .live_changes import FollowedChanges, LedgerChange
+from .live_changes import FollowedChanges, LedgerChange, LedgerReachability
 from .location import LedgerLocation
 from .opening import Ledger, open_ledger
 from .payout_queries import PayoutFilter, PayoutSort
@@ -50,6 +51,7 @@ __all__ = [
     "LedgerBusyError",
     "LedgerError",
     "LedgerFileError",
+    "LedgerUnavailableError",
     "LedgerVersionError",
     "OperatorChanges",
     "OperatorNotFoundError",
@@ -68,5 +70,6 @@ __all__ = [
     "open_ledger",
     "LedgerLocation",
     "LedgerChange",
+    "LedgerReachability",
     "FollowedChanges",
 ]
