@@ -6,6 +6,7 @@ again as soon as the server answers, without being reopened."""
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Iterator
@@ -13,10 +14,10 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from ledger_fixtures import make_request
-from postgres_outage import CuttingProxy, server_stopped
+from postgres_outage import CuttingProxy, backend_pids, server_stopped
 
 from treasury_app.domain.payout_lifecycle import PayoutStatus
-from treasury_app.ledger import Ledger, LedgerUnavailableError, open_ledger
+from treasury_app.ledger import Ledger, LedgerChange, LedgerReachability, LedgerUnavailableError, open_ledger
 from treasury_app.ledger.postgres.location import shown_url
 
 
@@ -155,3 +156,27 @@ def test_a_commit_whose_answer_is_lost_while_the_server_stays_away_may_have_been
         # It was saved, once: the desk sent the COMMIT once and never the change again.
         assert ledger.payouts.count() == 1 and ledger.payouts.find_by_key("maybe-saved") is not None
         assert proxy.commits_relayed == commits + 1
+
+
+def test_the_change_feed_says_when_the_server_is_gone_and_back_and_then_that_everything_changed(
+        postgres_cluster, postgres_database, team_ledger):
+    heard: queue.Queue[LedgerChange | LedgerReachability] = queue.Queue()
+    others = set(backend_pids(postgres_cluster, "treasury-desk feed"))  # other tests' desks, if any still listen
+    feed = team_ledger.follow_changes(heard.put, heard.put)
+    assert feed is not None
+    try:
+        assert feed.wait_until_listening(10)
+        # A session ended by an administrator is replaced at once, and the server is not said to be away.
+        (listening,) = set(backend_pids(postgres_cluster, "treasury-desk feed")) - others
+        with postgres_cluster.admin() as admin:
+            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (listening,))
+        assert heard.get(timeout=15) == LedgerChange.everything_changed()
+        with server_stopped(postgres_cluster):
+            lost = heard.get(timeout=15)
+            assert lost == LedgerReachability(False, where(postgres_database), lost.problem) and lost.problem
+            assert postgres_cluster.password not in lost.problem
+        assert heard.get(timeout=15) == LedgerReachability(True, where(postgres_database))
+        assert heard.get(timeout=15) == LedgerChange.everything_changed()  # what was said meanwhile is lost
+        assert heard.empty()
+    finally:
+        feed.stop()

@@ -56,8 +56,19 @@ class LedgerUnavailableError(LedgerError):
         self.saved = saved
         outcome = ("Nothing was saved" if saved is False else
                    "The last change may or may not have been saved: look at it before doing it again")
-        super().__init__(f"The team ledger at {where} cannot be reached ({problem}). {outcome}. The desk "
-                         "connects again by itself as soon as the server answers.")
+        super().__init__(f"The team ledger at {where} cannot be reached ({problem}). {outcome}. Try again once "
+                         "the server answers: the desk connects again by itself.")
+
+
+class LedgerAccessDeniedError(LedgerError):
+    """The team ledger's server answered, and refused this desk: a wrong password, an unknown user or database.
+    Trying again will not help until the address or the password changes."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where = where
+        self.problem = problem
+        super().__init__(f"The team ledger at {where} refused this desk ({problem}). Nothing was saved. Check the "
+                         "user, password and database: `treasury-app ledger connect` sets them again.")
 
 
 class ConstraintViolation(LedgerError):

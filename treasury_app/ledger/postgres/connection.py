@@ -27,7 +27,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from ..dialects import POSTGRES
-from ..errors import ConstraintViolation, LedgerUnavailableError
+from ..errors import ConstraintViolation, LedgerAccessDeniedError, LedgerUnavailableError
 from .location import shown_url
 
 Params = Sequence[Any] | dict[str, Any]
@@ -218,8 +218,8 @@ class PostgresConnection:
             self.conn.execute("COMMIT")
         except (psycopg.OperationalError, psycopg.InterfaceError) as error:
             if not self._lost:
-                raise LedgerUnavailableError(self.path, _first_line(error)) from None
-            self._settle_lost_commit(xid, _first_line(error))
+                raise LedgerUnavailableError(self.path, _what_happened(error)) from None
+            self._settle_lost_commit(xid, _what_happened(error))
 
     def _settle_lost_commit(self, xid: int, problem: str) -> None:
         """The connection went while the COMMIT was on its way: the server may have committed. The change is
@@ -333,8 +333,15 @@ class PostgresConnection:
 
 def _connect(url: str) -> psycopg.Connection:
     with unavailable_errors(shown_url(url)):
-        return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                               application_name="treasury-desk")
+        try:
+            return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                                   application_name="treasury-desk")
+        except psycopg.OperationalError as error:
+            said = str(error)
+            refusal = next((word for word in _ACCESS_REFUSED if word in said), None)
+            if refusal is None:
+                raise  # the server is out of reach: LedgerUnavailableError
+            raise LedgerAccessDeniedError(shown_url(url), said[said.index(refusal):].splitlines()[0]) from None
 
 
 @contextmanager
@@ -344,7 +351,7 @@ def unavailable_errors(where: str) -> Iterator[None]:
     try:
         yield
     except (psycopg.OperationalError, psycopg.InterfaceError) as error:
-        raise LedgerUnavailableError(where, _first_line(error)) from None
+        raise LedgerUnavailableError(where, _what_happened(error)) from None
 
 
 @contextmanager
@@ -355,6 +362,28 @@ def constraint_errors() -> Iterator[None]:
             pg_errors.NotNullViolation, pg_errors.RaiseException) as error:
         name = error.diag.constraint_name or ""
         raise ConstraintViolation(CONSTRAINT_WORDS.get(name) or _first_line(error)) from error
+
+
+# The server's words when it answers and refuses this desk (libpq gives no SQLSTATE for them): not an outage.
+_ACCESS_REFUSED = ("password authentication failed", "no pg_hba.conf entry", "does not exist",
+                   "permission denied for database", "no password supplied")
+# libpq's words for the usual ways a server goes away, and what they mean to a person at a desk.
+_PLAIN_WORDS = (
+    ("Connection refused", "the server refused the connection: it is not running, or not on that port"),
+    ("terminating connection due to administrator command",
+     "the server ended the connection: it was stopped or restarted, or an administrator ended the session"),
+    ("server closed the connection unexpectedly", "the server closed the connection unexpectedly"),
+    ("timeout expired", f"the server did not answer within {CONNECT_TIMEOUT_S} s"),
+    ("could not translate host name", "the server's name was not found"),
+    ("the database system is shutting down", "the server is shutting down"),
+    ("the database system is starting up", "the server is starting up"),
+)
+
+
+def _what_happened(error: Exception) -> str:
+    """A lost connection in words: plainer ones for the usual outages, else libpq's first line."""
+    said = str(error)
+    return next((plain for words, plain in _PLAIN_WORDS if words in said), None) or _first_line(error)
 
 
 def _first_line(error: Exception) -> str:
