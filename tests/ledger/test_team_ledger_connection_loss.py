@@ -17,7 +17,13 @@ from ledger_fixtures import make_request
 from postgres_outage import CuttingProxy, backend_pids, server_stopped
 
 from treasury_app.domain.payout_lifecycle import PayoutStatus
-from treasury_app.ledger import Ledger, LedgerChange, LedgerReachability, LedgerUnavailableError, open_ledger
+from treasury_app.ledger import (
+    Ledger,
+    LedgerChange,
+    LedgerReachability,
+    LedgerUnavailableError,
+    open_ledger,
+)
 from treasury_app.ledger.postgres.location import shown_url
 
 

@@ -170,8 +170,12 @@ class DeskSession:
             loop = asyncio.get_running_loop()
             self._feed = self.ledger.follow_changes(
                 lambda change: loop.call_soon_threadsafe(self._tell, self._ledger_listeners, change),
-                lambda reachability: loop.call_soon_threadsafe(self._tell, self._reachability_listeners,
-                                                               reachability))
+                lambda reachability: loop.call_soon_threadsafe(self._reachability_changed, reachability))
+
+    def _reachability_changed(self, reachability: LedgerReachability) -> None:
+        if reachability.reachable:
+            self.poller.wake()  # its rounds failed meanwhile and it sleeps its longest: go on now
+        self._tell(self._reachability_listeners, reachability)
 
     def _tell(self, listeners: list[Callable[[object], None]], news: object) -> None:
         for listener in list(listeners):

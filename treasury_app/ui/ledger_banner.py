@@ -94,7 +94,9 @@ class LedgerWatch:
         """Whether the banner already says why `failure` happened (the server is away), so that no box need:
         a box for every read the window makes meanwhile would bury the screen. A dialog that shows its own
         errors (a form's Estimate) still says it there."""
-        from treasury_app.ledger import LedgerUnavailableError  # loaded already: the desk is open
+        from treasury_app.ledger import (
+            LedgerUnavailableError,  # loaded already: the desk is open
+        )
 
         if self.lost and isinstance(failure.error, LedgerUnavailableError):
             log.info("not done while the team ledger is away: %s", failure.doing)

@@ -27,7 +27,11 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from ..dialects import POSTGRES
-from ..errors import ConstraintViolation, LedgerAccessDeniedError, LedgerUnavailableError
+from ..errors import (
+    ConstraintViolation,
+    LedgerAccessDeniedError,
+    LedgerUnavailableError,
+)
 from .location import shown_url
 
 Params = Sequence[Any] | dict[str, Any]
