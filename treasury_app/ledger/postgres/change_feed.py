@@ -58,6 +58,7 @@ class ChangeFeed:
     def _run(self) -> None:
         first = True
         said_unreachable = False
+        tried_at_once = False  # the last attempt was the immediate one after a loss: the next one waits
         while not self._stopped.is_set():
             connected = False
             try:
@@ -67,6 +68,7 @@ class ChangeFeed:
                     schema = conn.execute("SELECT current_schema()").fetchone()[0]
                     conn.execute(f'LISTEN "{CHANNEL}"')
                     self._listening.set()
+                    tried_at_once = False
                     if said_unreachable:
                         said_unreachable = False
                         self._tell_reachability(LedgerReachability(True, self._where))
@@ -81,9 +83,11 @@ class ChangeFeed:
             except psycopg.Error as error:
                 self._listening.clear()
                 problem = str(error).splitlines()[0] if str(error) else type(error).__name__
-                if connected:  # lost while listening: try again at once, before saying anything
+                if connected and not tried_at_once:  # lost while in use: try again at once, before saying anything
                     log.warning("the team ledger's change feed lost its connection (%s); trying again", problem)
+                    tried_at_once = True
                     continue
+                tried_at_once = False
                 if not said_unreachable:
                     said_unreachable = True
                     log.warning("the team ledger at %s cannot be reached (%s); trying again every %s s",

@@ -30,6 +30,7 @@ from ..dialects import POSTGRES
 from ..errors import (
     ConstraintViolation,
     LedgerAccessDeniedError,
+    LedgerError,
     LedgerUnavailableError,
 )
 from .location import shown_url
@@ -234,7 +235,7 @@ class PostgresConnection:
         try:
             self._reconnect()
             status = self.conn.execute("SELECT txid_status(%s)", (xid,)).fetchone()[0]
-        except (psycopg.Error, LedgerUnavailableError):
+        except (psycopg.Error, LedgerError):  # out of reach still, or refusing the desk now: not known
             status = None
         if status == "committed":
             log.warning("the team ledger at %s lost the connection as a change committed (%s); the server says it "
