@@ -9,16 +9,24 @@ import asyncio
 import os
 from pathlib import Path
 
-from postgres_cluster import postgres_cluster, postgres_database, postgres_ledgers_database  # noqa: F401
+import pytest
+from postgres_cluster import (  # noqa: F401
+    postgres_cluster,
+    postgres_database,
+    postgres_ledgers_database,
+)
 from postgres_outage import server_stopped
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 from ui_loop import ui_run, until
 from window_driver import click, compose, shown_messages, sign_in
 
-from treasury_app.ledger import LedgerLocation, open_ledger
+from treasury_app.ledger import LedgerLocation, LedgerUnavailableError, open_ledger
 from treasury_app.ledger.location import shown_url
 from treasury_app.services.desk_session import DeskSession, SandboxChoice
 from treasury_app.services.ledger_choice import ChosenBy, LedgerChoice
 from treasury_app.services.operator_accounts import OperatorAccounts
+from treasury_app.ui.app import LaunchOptions, run_window
 from treasury_app.ui.shell import Shell
 
 # Where the window (and, beside it, the form: `-form`) is drawn while the server is down, to look at.
@@ -94,3 +102,29 @@ def test_a_lost_server_is_said_in_the_window_the_open_form_is_kept_and_the_windo
             await session.aclose()
 
     ui_run(loop, story(), timeout=120)
+
+
+def test_a_window_started_while_the_server_is_down_says_so_in_a_box_before_the_command_exits(
+        qapp, tmp_path, postgres_cluster, postgres_database):
+    """Started from a menu, nobody reads stderr: the window's start says it in a box, then ends as the command
+    line does (LedgerUnavailableError: one line, exit 5)."""
+    team_desk(postgres_database)
+    seen: list[tuple[str, str]] = []
+
+    def answer(tries: int = 500) -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            seen.append((box.text(), box.informativeText()))
+            box.accept()
+        elif tries:
+            QTimer.singleShot(20, lambda: answer(tries - 1))
+
+    with server_stopped(postgres_cluster):
+        QTimer.singleShot(0, answer)
+        with pytest.raises(LedgerUnavailableError):
+            run_window(LaunchOptions(tmp_path / "desk", ledger=postgres_database))
+    assert len(seen) == 1, "no box said why the window did not open"
+    text, details = seen[0]
+    assert text == "Treasury Desk cannot open: the team ledger cannot be reached."
+    assert shown_url(postgres_database).removeprefix("postgresql://") in details and "Start Treasury Desk again" in details
+    assert postgres_cluster.password not in text + details
