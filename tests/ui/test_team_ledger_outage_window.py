@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from ui_loop import ui_run, until
 from window_driver import click, compose, shown_messages, sign_in
 
+from treasury_app.desk_log import stop_logging_to_file
 from treasury_app.ledger import LedgerLocation, LedgerUnavailableError, open_ledger
 from treasury_app.ledger.location import shown_url
 from treasury_app.services.desk_session import DeskSession, SandboxChoice
@@ -119,10 +120,23 @@ def test_a_window_started_while_the_server_is_down_says_so_in_a_box_before_the_c
         elif tries:
             QTimer.singleShot(20, lambda: answer(tries - 1))
 
-    with server_stopped(postgres_cluster):
-        QTimer.singleShot(0, answer)
-        with pytest.raises(LedgerUnavailableError):
-            run_window(LaunchOptions(tmp_path / "desk", ledger=postgres_database))
+    # run_window sets the whole application up (style, palette, names, the log file): put it back for the tests
+    # that follow on this process.
+    before = (qapp.style().name(), qapp.palette(), qapp.styleSheet(), qapp.applicationName(),
+              qapp.applicationDisplayName())
+    try:
+        with server_stopped(postgres_cluster):
+            QTimer.singleShot(0, answer)
+            with pytest.raises(LedgerUnavailableError):
+                run_window(LaunchOptions(tmp_path / "desk", ledger=postgres_database))
+    finally:
+        stop_logging_to_file()
+        style, palette, sheet, name, display_name = before
+        qapp.setStyle(style)
+        qapp.setPalette(palette)
+        qapp.setStyleSheet(sheet)
+        qapp.setApplicationName(name)
+        qapp.setApplicationDisplayName(display_name)
     assert len(seen) == 1, "no box said why the window did not open"
     text, details = seen[0]
     assert text == "Treasury Desk cannot open: the team ledger cannot be reached."
