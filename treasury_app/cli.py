@@ -6,6 +6,7 @@ Exit codes (`commands.exit_codes`):
   2  wrong usage: the command's words were wrong (click), or a choice the provider never takes
   3  failed: the provider refused the payout, or it ended failed
   4  unknown: the payout was sent but its outcome is not known yet; `treasury-app refresh` reconciles it
+  5  the team ledger's server cannot be reached (or dropped the connection): try again when it answers
 """
 
 from __future__ import annotations
@@ -68,7 +69,13 @@ class TreasuryGroup(click.Group):
             return super().invoke(ctx)
         except TreasuryError as error:
             click.echo(f"Error: {error}", err=True)
-            ctx.exit(EXIT_REFUSED)
+            ctx.exit(ExitCode.LEDGER_UNREACHABLE if _is_unreachable(error) else EXIT_REFUSED)
+
+
+def _is_unreachable(error: TreasuryError) -> bool:
+    from treasury_app.ledger.errors import LedgerUnavailableError  # loaded already: the error came from it
+
+    return isinstance(error, LedgerUnavailableError)
 
 
 @click.group(cls=TreasuryGroup, invoke_without_command=True, context_settings=CONTEXT_SETTINGS, lazy=LAZY_COMMANDS)

@@ -18,7 +18,7 @@ from treasury_app.domain.errors import TreasuryError
 from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.domain.payout_request import FeeMode, Priority, compose_payout
 from treasury_app.domain.provider_capabilities import UnsupportedChoiceError
-from treasury_app.ledger import Ledger, PayoutRecord
+from treasury_app.ledger import Ledger, LedgerUnavailableError, PayoutRecord
 from treasury_app.providers.kinds import PROVIDER_KINDS
 from treasury_app.services.approvals import Approvals, ExecutionClearance
 from treasury_app.services.operator_accounts import OperatorAccounts, SignedIn
@@ -192,6 +192,7 @@ def payout_execute(ctx: click.Context, payout_id: int, acting_as: str, yes: bool
         not be connected to: nothing was sent, the payout is as before and can be executed again
       3 failed (the provider refused it)
       4 unknown (sent, outcome not known yet: run `treasury-app refresh`)
+      5 the team ledger's server went away: see `payout show ID` once it answers
     """
     with open_desk(ctx) as desk:
         # The refusals no password could fix come first: an approval missing, a policy refusal, a wrong status.
@@ -207,6 +208,14 @@ def payout_execute(ctx: click.Context, payout_id: int, acting_as: str, yes: bool
             result = asyncio.run(_execute(desk.ledger, directory, acting, payout.id))
         except PayoutNotSentError as not_sent:
             _echo_not_sent(not_sent, directory.connection(payout.provider), acting.name, as_json)
+        except LedgerUnavailableError:
+            # Where it stands depends on the step the server went at (before the claim, nothing happened; after
+            # it, the request may have left): the ledger knows, and nothing sends it twice.
+            click.echo(f"payout {payout.id}: the team ledger went away while it was being executed. Once the "
+                       f"server answers, `treasury-app payout show {payout.id}` says where it stands, and "
+                       f"`treasury-app refresh` asks {payout.provider} what became of a request that left; it is "
+                       "never sent twice.", err=True)
+            raise
     if as_json:
         connection = directory.connection(result.provider)
         echo_json({"payout": payout_fields(result), **address_note_fields(result),

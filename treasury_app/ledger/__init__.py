@@ -9,16 +9,18 @@ from .errors import (
     ApprovalNotFoundError,
     DuplicateRecordError,
     KeyFixedError,
+    LedgerAccessDeniedError,
     LedgerBusyError,
     LedgerError,
     LedgerFileError,
+    LedgerUnavailableError,
     LedgerVersionError,
     OperatorNotFoundError,
     PayoutNotFoundError,
     RecordNotFoundError,
     StaleRecordError,
 )
-from .live_changes import FollowedChanges, LedgerChange
+from .live_changes import FollowedChanges, LedgerChange, LedgerReachability
 from .location import LedgerLocation
 from .opening import Ledger, open_ledger
 from .payout_queries import PayoutFilter, PayoutSort
@@ -47,9 +49,11 @@ __all__ = [
     "ImportedPayout",
     "KeyFixedError",
     "Ledger",
+    "LedgerAccessDeniedError",
     "LedgerBusyError",
     "LedgerError",
     "LedgerFileError",
+    "LedgerUnavailableError",
     "LedgerVersionError",
     "OperatorChanges",
     "OperatorNotFoundError",
@@ -68,5 +72,6 @@ __all__ = [
     "open_ledger",
     "LedgerLocation",
     "LedgerChange",
+    "LedgerReachability",
     "FollowedChanges",
 ]

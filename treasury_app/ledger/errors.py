@@ -44,14 +44,31 @@ class LedgerBusyError(LedgerError):
 
 
 class LedgerUnavailableError(LedgerError):
-    """The team ledger's server cannot be reached or dropped the connection; nothing was half-written (every
-    change is one transaction), and the desk connects again on its next use."""
+    """The team ledger's server cannot be reached, or dropped the connection while in use. Every change is one
+    transaction, so a change cut anywhere before its COMMIT left nothing behind (`saved` is False); only when
+    the connection went while the COMMIT itself was on its way, and the server could not be asked afterwards,
+    may the change have been saved (`saved` is None: look before doing it again). The desk connects again by
+    itself on its next use of the ledger."""
+
+    def __init__(self, where: str, problem: str, *, saved: bool | None = False) -> None:
+        self.where = where
+        self.problem = problem
+        self.saved = saved
+        outcome = ("Nothing was saved" if saved is False else
+                   "The last change may or may not have been saved: look at it before doing it again")
+        super().__init__(f"The team ledger at {where} cannot be reached ({problem}). {outcome}. Try again once "
+                         "the server answers: the desk connects again by itself.")
+
+
+class LedgerAccessDeniedError(LedgerError):
+    """The team ledger's server answered, and refused this desk: a wrong password, an unknown user or database.
+    Trying again will not help until the address or the password changes."""
 
     def __init__(self, where: str, problem: str) -> None:
         self.where = where
         self.problem = problem
-        super().__init__(f"The team ledger at {where} cannot be reached: {problem}. Nothing was half-written; "
-                         "try again when the server is back (the desk reconnects by itself).")
+        super().__init__(f"The team ledger at {where} refused this desk ({problem}). Nothing was saved. Check the "
+                         "user, password and database: `treasury-app ledger connect` sets them again.")
 
 
 class ConstraintViolation(LedgerError):

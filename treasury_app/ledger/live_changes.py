@@ -20,6 +20,16 @@ class LedgerChange:
         return cls(new_payouts=True, everything=True)
 
 
+@dataclass(frozen=True)
+class LedgerReachability:
+    """Whether the team ledger's server answers (its change feed's connection says), and if not, why, in words.
+    `where` is the server as people may see it (`user@host:port/database`, never the password)."""
+
+    reachable: bool
+    where: str
+    problem: str = ""
+
+
 class FollowedChanges(Protocol):
     """A running feed of changes; `stop()` ends it (and waits for its thread)."""
 

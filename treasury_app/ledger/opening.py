@@ -26,7 +26,7 @@ from .timestamps import utc_now
 
 if TYPE_CHECKING:
     from .audit_trail_reads import AuditTrailReads
-    from .live_changes import FollowedChanges, LedgerChange
+    from .live_changes import FollowedChanges, LedgerChange, LedgerReachability
     from .dashboard_reads import DashboardReads
     from .report_reads import ReportReads
 
@@ -107,15 +107,18 @@ class Ledger:
         at a time per provider (the others hear its records through `follow_changes`)."""
         return self._link.holds_poll_lease(provider)
 
-    def follow_changes(self, on_change: Callable[[LedgerChange], None]) -> FollowedChanges | None:
+    def follow_changes(self, on_change: Callable[[LedgerChange], None],
+                       on_reachability: Callable[[LedgerReachability], None] | None = None,
+                       ) -> FollowedChanges | None:
         """Call `on_change` (on a thread of its own) whenever another desk commits a change to payouts or
-        approvals, until the returned handle's `stop()`. None for a desk's own file: nobody else writes it while
-        the window runs (the command line on the same desk is this desk)."""
+        approvals, until the returned handle's `stop()`; `on_reachability` when the server stops answering and
+        when it answers again. None for a desk's own file: nobody else writes it while the window runs (the
+        command line on the same desk is this desk), and a file does not go away like a server."""
         if self.location.url is None:
             return None
         from .postgres.change_feed import ChangeFeed  # psycopg only where a team ledger is used
 
-        return ChangeFeed(self.location.url, on_change).start()
+        return ChangeFeed(self.location.url, on_change, on_reachability).start()
 
     def integrity_check(self) -> list[str]:
         """Problems the database finds in the ledger's structure, indexes and references; empty when sound."""

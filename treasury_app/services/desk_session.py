@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from treasury_app.ledger import FollowedChanges, Ledger, LedgerChange, open_ledger
+from treasury_app.ledger import FollowedChanges, Ledger, LedgerChange, LedgerReachability, open_ledger
 from treasury_app.ledger.timestamps import utc_now
 from treasury_app.sandbox.config import SandboxConfig
 from treasury_app.security.credentials import CredentialStore
@@ -79,6 +79,7 @@ class DeskSession:
         self.poller = Poller(front.ledger, providers, self.workflow, clock=clock)
         self._closed = False
         self._ledger_listeners: list[Callable[[LedgerChange], None]] = []
+        self._reachability_listeners: list[Callable[[LedgerReachability], None]] = []
         self._feed: FollowedChanges | None = None
 
     @classmethod
@@ -153,14 +154,32 @@ class DeskSession:
         """Call `listener` on the loop's thread whenever another desk commits a change to payouts or approvals
         (a team ledger's LISTEN/NOTIFY; a desk's own file has no other writer). The unsubscriber."""
         self._ledger_listeners.append(listener)
-        if self._feed is None and self.ledger.is_team_ledger:
-            loop = asyncio.get_running_loop()
-            self._feed = self.ledger.follow_changes(lambda change: loop.call_soon_threadsafe(self._tell, change))
+        self._follow()
         return lambda: self._ledger_listeners.remove(listener) if listener in self._ledger_listeners else None
 
-    def _tell(self, change: LedgerChange) -> None:
-        for listener in list(self._ledger_listeners):
-            listener(change)
+    def subscribe_ledger_reachability(self, listener: Callable[[LedgerReachability], None]) -> Callable[[], None]:
+        """Call `listener` on the loop's thread when the team ledger's server stops answering, and when it
+        answers again (after which every listener of changes hears "everything changed"). The unsubscriber."""
+        self._reachability_listeners.append(listener)
+        self._follow()
+        return lambda: (self._reachability_listeners.remove(listener)
+                        if listener in self._reachability_listeners else None)
+
+    def _follow(self) -> None:
+        if self._feed is None and self.ledger.is_team_ledger:
+            loop = asyncio.get_running_loop()
+            self._feed = self.ledger.follow_changes(
+                lambda change: loop.call_soon_threadsafe(self._tell, self._ledger_listeners, change),
+                lambda reachability: loop.call_soon_threadsafe(self._reachability_changed, reachability))
+
+    def _reachability_changed(self, reachability: LedgerReachability) -> None:
+        if reachability.reachable:
+            self.poller.wake()  # its rounds failed meanwhile and it sleeps its longest: go on now
+        self._tell(self._reachability_listeners, reachability)
+
+    def _tell(self, listeners: list[Callable[[object], None]], news: object) -> None:
+        for listener in list(listeners):
+            listener(news)
 
     def open_reader(self) -> Ledger:
         """A second connection to the same ledger, for a worker thread (read-only use)."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from treasury_app.domain.payout_lifecycle import IN_FLIGHT_STATUSES, PayoutStatus
-from treasury_app.ledger import Ledger, PayoutFilter, PayoutRecord
+from treasury_app.ledger import Ledger, LedgerUnavailableError, PayoutFilter, PayoutRecord
 from treasury_app.ledger.timestamps import utc_now
 from treasury_app.providers.interface import PayoutProvider
 from treasury_app.providers.kinds import PROVIDER_KINDS
@@ -165,13 +165,23 @@ class Poller:
         is logged and tried again later; the poller does not die of it.
         """
         stop = stop or asyncio.Event()
-        self._tell(await self.recover())
+        while not stop.is_set():  # recovery first; a team ledger's server away meanwhile only delays it
+            try:
+                self._tell(await self.recover())
+                break
+            except LedgerUnavailableError as error:
+                log.warning("start-up recovery waits for the team ledger: %s", error)
+                await self._sleep(self.settings.longest_sleep.total_seconds(), stop)
         while not stop.is_set():
             try:
                 report = await self.refresh_once(due_only=True)
                 self._tell(report)
-            except Exception:  # the poller must outlive one bad round
-                log.exception("a polling round failed; trying again in %s", self.settings.longest_sleep)
+            except Exception as error:  # the poller must outlive one bad round
+                if isinstance(error, LedgerUnavailableError):  # a condition, said in words: no traceback
+                    log.warning("a polling round could not use the ledger (%s); trying again in %s", error,
+                                self.settings.longest_sleep)
+                else:
+                    log.exception("a polling round failed; trying again in %s", self.settings.longest_sleep)
                 await self._sleep(self.settings.longest_sleep.total_seconds(), stop)
                 continue
             if until_all_final and report.open_payouts == 0:

@@ -16,9 +16,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from treasury_app.identity import APP_ID, APP_TITLE, VERSION
+from treasury_app.ledger.errors import LedgerUnavailableError
 from treasury_app.services.desk_front import DeskFront
 
 from . import theme
@@ -61,8 +62,21 @@ def run_window(options: LaunchOptions) -> int:
     try:
         with loop:
             return loop.run_until_complete(run_desk(options))
+    except LedgerUnavailableError as error:
+        if not options.smoke:  # a person started it, perhaps from a menu, where no one reads stderr
+            _say_the_ledger_is_away(error)
+        raise  # and the command line says it too, and exits 5
     finally:
         asyncio.set_event_loop(None)
+
+
+def _say_the_ledger_is_away(error: LedgerUnavailableError) -> None:
+    box = QMessageBox(QMessageBox.Icon.Critical, APP_TITLE, "Treasury Desk cannot open: the team ledger cannot be "
+                      "reached.", QMessageBox.StandardButton.Ok)
+    box.setObjectName("ledger-away")
+    box.setInformativeText(f"The server {error.where.removeprefix('postgresql://')} is not answering "
+                           f"({error.problem}). Nothing was changed. Start Treasury Desk again once it answers.")
+    box.exec()  # the desk's loop has ended: this box is all that is left of the window
 
 
 async def run_desk(options: LaunchOptions) -> int:

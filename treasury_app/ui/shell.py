@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
     from .dashboard.feed import DashboardFeed
     from .desk_calls import DeskCalls
+    from .ledger_banner import LedgerWatch
     from .notice_flow import DeskNotices
     from .payouts.filters import FilterChoice
 
@@ -109,6 +110,7 @@ class Shell:
         self._locked_for: str | None = None  # who the idle lock signed out (their dialogs wait, hidden)
         self._on_table_before_lock = False  # and whether they were on the payouts table (else the dashboard)
         self.notices: DeskNotices  # made with the session (`attach`): it reads the ledger on the worker
+        self.ledger_watch: LedgerWatch | None = None  # a team ledger's, made with the session too
         self._wire()
         if not isinstance(desk, DeskFront):
             self.attach(desk)
@@ -135,6 +137,10 @@ class Shell:
         self.notices = DeskNotices(self.operations, self.window,
                                    lambda notice: show_what_is_noticed(notice, self.window, self.dialogs, self.detail))
         self.window.add_notice_bar(self.notices.bar)
+        if self.front.ledger.is_team_ledger:
+            from .ledger_banner import LedgerWatch
+
+            self.ledger_watch = LedgerWatch(self.window, str(self.front.ledger.path))
         self.sign_in.show_sandbox(session.uses_sandbox)
         # The poller and the health record call back on the loop's thread (the GUI thread under qasync); their
         # news goes out as Qt signals through `operations`, gathered so that a round repaints each row once.
@@ -143,6 +149,7 @@ class Shell:
             session.poller.subscribe_reports(self._round_done),
             session.health.subscribe(self._provider_seen),
             session.subscribe_ledger_changes(self._ledger_changed),
+            *([session.subscribe_ledger_reachability(self.ledger_watch.show)] if self.ledger_watch else []),
         ]
         signed, self._signed_before_attach = self._signed_before_attach, None
         if signed is not None:
@@ -316,6 +323,8 @@ class Shell:
         self._count_waiting()
 
     def _failed(self, failure: Failure) -> None:
+        if self.ledger_watch is not None and self.ledger_watch.says_already(failure):
+            return
         box = QMessageBox(QMessageBox.Icon.Warning if failure.expected else QMessageBox.Icon.Critical,
                           APP_TITLE, f"Could not {failure.doing}.", QMessageBox.StandardButton.Ok,
                           self.window)

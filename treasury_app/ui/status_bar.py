@@ -59,6 +59,13 @@ class DeskStatusBar(QStatusBar):
             self.ledger.setText("Desk ledger")
             self.ledger.setToolTip(f"This desk's own file: {where}")
 
+    def show_ledger_lost(self, where: str, problem: str) -> None:
+        """The team ledger's server is not answering (`show_ledger` again when it is back)."""
+        colour = theme.tone(theme.ERROR_COLOUR).name()
+        self.ledger.setText(f"<span style='color:{colour}'>●</span> Team ledger: "
+                            f"<b style='color:{colour}'>not reachable</b>, reconnecting…")
+        self.ledger.setToolTip(f"{where} is not answering: {problem}" if problem else f"{where} is not answering")
+
     def show_connections(self, connections: Sequence[ProviderConnection]) -> None:
         """Each provider's reachability, and the SANDBOX badge when one of them is the sandbox."""
         self._titles = {c.name: c.title for c in connections}

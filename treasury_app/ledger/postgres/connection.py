@@ -9,23 +9,35 @@
 - SQL is written once, with SQLite's `?` and `:name` placeholders; `postgres_sql` turns them into psycopg's.
 - Errors: a lost or refused connection is `LedgerUnavailableError` (naming the server, never the password); a
   unique or foreign-key violation is `ConstraintViolation` named `table.column` like SQLite names it.
+- A lost server: the desk connects again by itself on its next use, and a read (or the opening of a
+  transaction) that finds its connection dead is sent once more on a new one. Nothing of a change is ever sent
+  twice, and a COMMIT whose answer was lost is settled by asking the server, never by committing again
+  (`_once_more_if_lost`, `_settle_lost_commit` say why).
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
 
 from ..dialects import POSTGRES
-from ..errors import ConstraintViolation, LedgerUnavailableError
+from ..errors import (
+    ConstraintViolation,
+    LedgerAccessDeniedError,
+    LedgerError,
+    LedgerUnavailableError,
+)
 from .location import shown_url
 
 Params = Sequence[Any] | dict[str, Any]
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 # The one lock every write transaction holds (pg_advisory_xact_lock's key): "TDLEDGER" as a 64-bit number.
 WRITE_LOCK_KEY = 0x54444C4544474552
 # The poll leases' keys are (POLL_LEASE_SPACE, a hash of the ledger's schema and the provider): "TDPL".
@@ -83,9 +95,40 @@ class PostgresConnection:
     def _ensure_connected(self) -> None:
         """Between transactions, a connection the server dropped is made again: the desk reconnects by itself.
         Inside one it is not (the transaction is lost with it, and the caller hears LedgerUnavailableError)."""
-        if (self.conn.closed or self.conn.broken) and not self._depth and not self._snapshot_depth:
-            self._leases.clear()  # they went with the old session
-            self.conn = _connect(self.url)
+        if self._lost and not self._depth and not self._snapshot_depth:
+            self._reconnect()
+
+    @property
+    def _lost(self) -> bool:
+        return self.conn.closed or self.conn.broken
+
+    def _reconnect(self) -> None:
+        self._leases.clear()  # they went with the old session
+        with suppress(psycopg.Error):
+            self.conn.close()
+        self.conn = _connect(self.url)
+
+    def _once_more_if_lost(self, step: Callable[[], T]) -> T:
+        """`step`, a read outside any transaction or the statements that open one; if it finds this connection
+        dead (the server restarted, or ended the session, while the desk sat idle), once more on a new one, so
+        that the first thing a person does after the server is back works.
+
+        Sending such a step twice is harmless by construction: a read changes nothing, and an opening (BEGIN,
+        the write lock) dies with its session before any statement of the change was sent. Nothing else is
+        ever sent twice: a statement inside a transaction dies with the transaction (the caller hears that
+        nothing was saved), and a COMMIT whose answer was lost may have committed (`_settle_lost_commit`).
+        Sending a change again could record it twice, and a claim or a payout recorded twice is how a payout
+        gets sent twice."""
+        self._ensure_connected()
+        try:
+            with unavailable_errors(self.path):
+                return step()
+        except LedgerUnavailableError:
+            if self._depth or self._snapshot_depth or not self._lost:
+                raise  # inside a transaction, or the server answered with an error: nothing to send again
+        self._reconnect()
+        with unavailable_errors(self.path):
+            return step()
 
     def holds_poll_lease(self, provider: str) -> bool:
         """Whether this desk is the one that polls `provider` now: a session-level advisory lock, taken if free
@@ -94,10 +137,9 @@ class PostgresConnection:
         self._ensure_connected()
         if provider in self._leases and not self.conn.broken:
             return True
-        with unavailable_errors(self.path):
-            taken = self.conn.execute(
-                "SELECT pg_try_advisory_lock(%s::int, hashtext(current_schema() || ':' || %s::text))",
-                (POLL_LEASE_SPACE, provider)).fetchone()[0]
+        taken = self._once_more_if_lost(lambda: self.conn.execute(
+            "SELECT pg_try_advisory_lock(%s::int, hashtext(current_schema() || ':' || %s::text))",
+            (POLL_LEASE_SPACE, provider)).fetchone()[0])
         if taken:
             self._leases.add(provider)
         return bool(taken)
@@ -133,9 +175,7 @@ class PostgresConnection:
             finally:
                 self._snapshot_depth -= 1
             return
-        self._ensure_connected()
-        with unavailable_errors(self.path):
-            self.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        self._once_more_if_lost(lambda: self.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
         self._snapshot_depth = 1
         try:
             yield
@@ -155,26 +195,53 @@ class PostgresConnection:
             return
         if self._snapshot_depth:
             raise RuntimeError("ledger writes cannot run inside a read snapshot; end the snapshot first")
-        self._ensure_connected()
-        with unavailable_errors(self.path):
-            self.conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
-            try:
-                if not durable:
-                    self.conn.execute("SET LOCAL synchronous_commit = off")
-                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
-            except BaseException:
-                self._rollback()
-                raise
+        xid = self._once_more_if_lost(lambda: self._begin(durable))
         self._depth = 1
         try:
             yield
-            with unavailable_errors(self.path):
-                self.conn.execute("COMMIT")
         except BaseException:
             self._rollback()
             raise
         finally:
             self._depth = 0
+        self._commit(xid)
+
+    def _begin(self, durable: bool) -> int:
+        """BEGIN and the write lock; the transaction's id, by which a lost COMMIT is settled."""
+        self.conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+        try:
+            if not durable:
+                self.conn.execute("SET LOCAL synchronous_commit = off")
+            return int(self.conn.execute("SELECT txid_current(), pg_advisory_xact_lock(%s)",
+                                         (WRITE_LOCK_KEY,)).fetchone()[0])
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _commit(self, xid: int) -> None:
+        try:
+            self.conn.execute("COMMIT")
+        except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+            if not self._lost:
+                raise LedgerUnavailableError(self.path, _what_happened(error)) from None
+            self._settle_lost_commit(xid, _what_happened(error))
+
+    def _settle_lost_commit(self, xid: int, problem: str) -> None:
+        """The connection went while the COMMIT was on its way: the server may have committed. The change is
+        never sent again (a second copy of a claim, an approval or a payout is worse than an error); the server
+        is asked instead, on a new connection, what became of the transaction (`txid_status`): committed, and
+        the block ends as if the answer had come; aborted, and nothing was saved; no answer (the server still
+        down, or the old session not yet ended), and the caller hears that the change may have been saved."""
+        try:
+            self._reconnect()
+            status = self.conn.execute("SELECT txid_status(%s)", (xid,)).fetchone()[0]
+        except (psycopg.Error, LedgerError):  # out of reach still, or refusing the desk now: not known
+            status = None
+        if status == "committed":
+            log.warning("the team ledger at %s lost the connection as a change committed (%s); the server says it "
+                        "was saved", self.path, problem)
+            return
+        raise LedgerUnavailableError(self.path, problem, saved=False if status == "aborted" else None) from None
 
     def _nested(self) -> Iterator[None]:
         name = f"ledger_nested_{self._depth}"
@@ -223,21 +290,19 @@ class PostgresConnection:
         return int(found[0])
 
     def rows(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
-        self._ensure_connected()
-        with unavailable_errors(self.path):
-            cursor = self.conn.execute(postgres_sql(sql), params or ())
-            names = [column.name for column in cursor.description or ()]
-            return [dict(zip(names, found, strict=True)) for found in cursor.fetchall()]
+        cursor = self._read(sql, params)
+        names = [column.name for column in cursor.description or ()]
+        return [dict(zip(names, found, strict=True)) for found in cursor.fetchall()]
 
     def tuples(self, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
-        self._ensure_connected()
-        with unavailable_errors(self.path):
-            return self.conn.execute(postgres_sql(sql), params or ()).fetchall()
+        return self._read(sql, params).fetchall()
 
     def iterate(self, sql: str, params: Params = ()) -> Iterator[tuple[Any, ...]]:
-        self._ensure_connected()
-        with unavailable_errors(self.path):
-            yield from self.conn.execute(postgres_sql(sql), params or ())
+        yield from self._read(sql, params)
+
+    def _read(self, sql: str, params: Params) -> psycopg.Cursor:
+        """A read, its rows already on the client (psycopg's client-side cursor fetches them all)."""
+        return self._once_more_if_lost(lambda: self.conn.execute(postgres_sql(sql), params or ()))
 
     def batches(self, sql: str, params: Params, size: int) -> Iterator[list[tuple[Any, ...]]]:
         """The rows of a large read, `size` at a time, through a server-side cursor (the client holds one batch,
@@ -267,16 +332,21 @@ class PostgresConnection:
         return found[0] if found else None
 
     def scalar(self, sql: str, params: Params = ()) -> Any:
-        self._ensure_connected()
-        with unavailable_errors(self.path):
-            found = self.conn.execute(postgres_sql(sql), params or ()).fetchone()
+        found = self._read(sql, params).fetchone()
         return None if found is None else found[0]
 
 
 def _connect(url: str) -> psycopg.Connection:
     with unavailable_errors(shown_url(url)):
-        return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                               application_name="treasury-desk")
+        try:
+            return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                                   application_name="treasury-desk")
+        except psycopg.OperationalError as error:
+            said = str(error)
+            refusal = next((word for word in _ACCESS_REFUSED if word in said), None)
+            if refusal is None:
+                raise  # the server is out of reach: LedgerUnavailableError
+            raise LedgerAccessDeniedError(shown_url(url), said[said.index(refusal):].splitlines()[0]) from None
 
 
 @contextmanager
@@ -286,7 +356,7 @@ def unavailable_errors(where: str) -> Iterator[None]:
     try:
         yield
     except (psycopg.OperationalError, psycopg.InterfaceError) as error:
-        raise LedgerUnavailableError(where, _first_line(error)) from None
+        raise LedgerUnavailableError(where, _what_happened(error)) from None
 
 
 @contextmanager
@@ -297,6 +367,28 @@ def constraint_errors() -> Iterator[None]:
             pg_errors.NotNullViolation, pg_errors.RaiseException) as error:
         name = error.diag.constraint_name or ""
         raise ConstraintViolation(CONSTRAINT_WORDS.get(name) or _first_line(error)) from error
+
+
+# The server's words when it answers and refuses this desk (libpq gives no SQLSTATE for them): not an outage.
+_ACCESS_REFUSED = ("password authentication failed", "no pg_hba.conf entry", "does not exist",
+                   "permission denied for database", "no password supplied")
+# libpq's words for the usual ways a server goes away, and what they mean to a person at a desk.
+_PLAIN_WORDS = (
+    ("Connection refused", "the server refused the connection: it is not running, or not on that port"),
+    ("terminating connection due to administrator command",
+     "the server ended the connection: it was stopped or restarted, or an administrator ended the session"),
+    ("server closed the connection unexpectedly", "the server closed the connection unexpectedly"),
+    ("timeout expired", f"the server did not answer within {CONNECT_TIMEOUT_S} s"),
+    ("could not translate host name", "the server's name was not found"),
+    ("the database system is shutting down", "the server is shutting down"),
+    ("the database system is starting up", "the server is starting up"),
+)
+
+
+def _what_happened(error: Exception) -> str:
+    """A lost connection in words: plainer ones for the usual outages, else libpq's first line."""
+    said = str(error)
+    return next((plain for words, plain in _PLAIN_WORDS if words in said), None) or _first_line(error)
 
 
 def _first_line(error: Exception) -> str:
