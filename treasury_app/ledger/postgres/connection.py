@@ -221,10 +221,10 @@ class PostgresConnection:
         """Rows into `table` by COPY (the server's bulk path), inside `transaction()`."""
         if not self._depth:
             raise RuntimeError("ledger writes must run inside transaction()")
-        with unavailable_errors(self.path), constraint_errors():
-            with self.conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with unavailable_errors(self.path), constraint_errors(), self.conn.cursor().copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def insert(self, sql: str, params: Params = (), *, key: str = "id") -> int:
         """An INSERT of one row inside `transaction()`; the new row's `key`."""
