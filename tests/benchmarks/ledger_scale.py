@@ -395,6 +395,7 @@ def run(location: Path | str, shell: Shell, runs: int, rounds: int) -> list[list
     with open_ledger(location) as ledger:
         count = ledger.payouts.count()
         print(f"ledger: {count:,} payouts, {shell.size_mb():,.0f} MB on disk ({settled})")
+        print(machine_load("before timing"))
         every_round = []
         for number in range(1, rounds + 1):
             if rounds > 1:
@@ -405,6 +406,7 @@ def run(location: Path | str, shell: Shell, runs: int, rounds: int) -> list[list
     print(f"(ours: the table's repository call `listing`, typed rows built; {shell.name}: the same SQL in the "
           "shell, rows printed to /dev/null; fetch-only: that SQL from Python, rows left as tuples; full records: "
           "`page`, all 33 fields of each payout converted; medians, warm)")
+    print(machine_load("after timing"))
     if rounds > 1:
         print_spread(every_round, shell.name)
     peak = peak_memory_mb()
@@ -415,6 +417,14 @@ def run(location: Path | str, shell: Shell, runs: int, rounds: int) -> list[list
     verdict = "all met" if not missed else "NOT met by " + ", ".join(missed)
     print(f"targets (each under {TARGET_MS:.0f} ms, ratio under {TARGET_RATIO}): {verdict}")
     return every_round
+
+
+def machine_load(when: str) -> str:
+    """The machine's cores and load: figures taken while other work runs are noisier (see the spread)."""
+    if not hasattr(os, "getloadavg"):
+        return f"machine: {os.cpu_count()} cores"
+    one, five, fifteen = os.getloadavg()
+    return f"machine: {os.cpu_count()} cores, load average {one:.2f} {five:.2f} {fifteen:.2f} {when}"
 
 
 def print_table(results: list[Measured], shell_name: str) -> None:
