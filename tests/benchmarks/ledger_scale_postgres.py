@@ -68,7 +68,7 @@ class PsqlShell:
         version = self.raw.execute("SHOW server_version").fetchone()[0]
         settings = ", ".join(f"{name} {self.raw.execute(f'SHOW {name}').fetchone()[0]}"
                              for name in ("shared_buffers", "fsync", "synchronous_commit"))
-        client = subprocess.run([self.psql, "--version"], capture_output=True, text=True).stdout.split()[-1]
+        client = subprocess.run([self.psql, "--version"], capture_output=True, text=True).stdout.split()[2]
         return (f"Treasury Desk ledger benchmark: PostgreSQL {version.split()[0]} at {shown_url(self.url)} "
                 f"({settings}), Python {sys.version.split()[0]}, psycopg {psycopg.__version__}, "
                 f"{self.psql} ({client})")
