@@ -23,6 +23,7 @@ from treasury_app.ledger import (
     DuplicateRecordError,
     ImportedPayout,
     PayoutChanges,
+    PayoutFilter,
     PayoutNotFoundError,
     StaleRecordError,
     open_ledger,
@@ -360,3 +361,29 @@ def test_an_import_batch_with_a_known_key_is_refused_whole_and_earlier_batches_s
     assert ledger.payouts.count() == 6  # "taken" and the first batch of five
     assert ledger.payouts.find_by_key("imp-5") is None
     assert raw_rows(ledger_path, "SELECT count(*) FROM payout_events") == [(6,)]
+
+
+def test_ids_and_status_counts_follow_imports_and_changes(ledger, ledger_path, add_payout):
+    """Ids as the database gives them one by one (an import gives a batch's at once), and the per-status counts
+    (`payout_counts`, kept by triggers) agreeing with the rows after imports, transitions and poll bookkeeping."""
+    add_payout(key="before")
+    start = datetime(2025, 6, 1, tzinfo=UTC)
+    statuses = (S.COMPLETED, S.PROCESSING, S.FAILED)
+    items = [imported(f"imp-{n}", statuses[n % 3], start + timedelta(hours=n)) for n in range(12)]
+    assert ledger.payouts.import_payouts(items, actor="importer", batch_size=5) == 12
+    after = add_payout(key="after")
+    assert after.id == 14
+    assert sorted(p.id for p in ledger.payouts.page(limit=100)) == list(range(1, 15))
+    assert raw_rows(ledger_path, "SELECT id FROM payout_events ORDER BY id") == [(n,) for n in range(1, 15)]
+
+    for payout in ledger.payouts.page(PayoutFilter(statuses=(S.PROCESSING,)), limit=100)[:3]:
+        ledger.payouts.transition(payout.id, S.COMPLETED, actor="poller")
+    ledger.payouts.transition(after.id, S.CANCELLED, actor="alice")
+    in_flight_one = ledger.payouts.page(PayoutFilter(statuses=(S.PROCESSING,)), limit=1)[0]
+    ledger.payouts.schedule_poll(in_flight_one.id, next_poll_at=start, poll_failures=1)  # no status change
+
+    rows = ledger.payouts.page(limit=100)
+    for status in S:
+        assert ledger.payouts.count(PayoutFilter(statuses=(status,))) == sum(p.status is status for p in rows), status
+    assert ledger.payouts.count(PayoutFilter(statuses=(S.COMPLETED,), provider="cryptomus")) == sum(
+        p.status is S.COMPLETED and p.provider == "cryptomus" for p in rows)

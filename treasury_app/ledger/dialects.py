@@ -33,7 +33,8 @@ class SqliteDialect:
 
     name: str = "sqlite"
     index_hints: bool = True  # the repository counts and chooses between a filter's index and the sort's
-    stages_bulk_inserts: bool = True  # many rows through a temporary table and one INSERT … SELECT
+    # Many rows through a temporary table and one INSERT … SELECT ("stage"), or COPY into one ("copy").
+    bulk_inserts: str = "stage"
     no_limit: int = -1
 
     def off_index(self, expression: str) -> str:
@@ -61,7 +62,9 @@ class PostgresDialect:
 
     name: str = "postgresql"
     index_hints: bool = False
-    stages_bulk_inserts: bool = False  # executemany is pipelined by psycopg; no trigger flushes per statement
+    # COPY, the server's bulk path: a row costs a fraction of an INSERT's round of parsing, and one INSERT … SELECT
+    # from the copied rows fires the statement-level triggers (counts, the change feed) once per batch.
+    bulk_inserts: str = "copy"
     no_limit: None = None  # LIMIT NULL: no limit (a negative one is an error)
 
     def off_index(self, expression: str) -> str:

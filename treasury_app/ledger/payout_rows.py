@@ -30,6 +30,16 @@ INSERT_STAGED = (
     f"INSERT INTO payouts ({', '.join(INSERT_COLUMNS)}) "
     f"SELECT {', '.join(INSERT_COLUMNS)} FROM temp.payout_import ORDER BY rowid"
 )
+# PostgreSQL: the batch is COPYed into a temporary table that goes at commit, with the ids the schema's trigger
+# would give (largest + 1, + 2, …: the batch runs under the write lock), and moved in one INSERT … SELECT.
+COPY_COLUMNS = ("id", *INSERT_COLUMNS)
+CREATE_COPY_TABLE = (
+    f"CREATE TEMP TABLE payout_import ON COMMIT DROP AS SELECT {', '.join(COPY_COLUMNS)} FROM payouts WITH NO DATA"
+)
+INSERT_COPIED = (
+    f"INSERT INTO payouts ({', '.join(COPY_COLUMNS)}) "
+    f"SELECT {', '.join(COPY_COLUMNS)} FROM pg_temp.payout_import ORDER BY id"
+)
 INSERT_EVENT = (
     "INSERT INTO payout_events (payout_id, at, actor, from_status, to_status, provider_status, detail) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"

@@ -46,7 +46,11 @@ from .payout_queries import (
     page_query,
 )
 from .payout_rows import (
+    COPY_COLUMNS,
+    CREATE_COPY_TABLE,
     CREATE_IMPORT_TABLE,
+    INSERT_COLUMNS,
+    INSERT_COPIED,
     INSERT_EVENT,
     INSERT_PAYOUT,
     INSERT_STAGED,
@@ -98,11 +102,13 @@ class PayoutRepository:
             now = format_timestamp(self._clock())
             with self._link.transaction():
                 last_id = self._link.execute("SELECT coalesce(max(id), 0) FROM payouts").fetchone()[0]
-                self._insert_payouts(rows, written_before=written)
-                # Under the write lock every id above last_id is this batch's: one statement writes its events.
+                self._insert_payouts(rows, written_before=written, first_id=last_id + 1)
+                # Under the write lock every id above last_id is this batch's: one statement writes its events,
+                # with the ids the database would give one by one (largest + 1, + 2, …), given at once.
                 self._link.execute(
-                    "INSERT INTO payout_events (payout_id, at, actor, from_status, to_status, provider_status, detail)"
-                    " SELECT id, ?, ?, NULL, status, provider_status, ? FROM payouts WHERE id > ? ORDER BY id",
+                    "INSERT INTO payout_events (id, payout_id, at, actor, from_status, to_status, provider_status,"
+                    " detail) SELECT (SELECT coalesce(max(id), 0) FROM payout_events) + row_number() OVER"
+                    " (ORDER BY id), id, ?, ?, NULL, status, provider_status, ? FROM payouts WHERE id > ? ORDER BY id",
                     (now, actor, encode_json({"imported": True}), last_id),
                 )
             written += len(rows)
@@ -230,13 +236,19 @@ class PayoutRepository:
             raise PayoutNotFoundError(payout_id)
         return tuple(found)
 
-    def _insert_payouts(self, rows: list[dict[str, Any]], written_before: int | None = None) -> int:
-        """Insert payout rows; returns the new id when there is one row."""
+    def _insert_payouts(self, rows: list[dict[str, Any]], written_before: int | None = None,
+                        first_id: int | None = None) -> int:
+        """Insert payout rows; returns the new id when there is one row. Many rows take the dialect's bulk path;
+        `first_id` (the largest id + 1, read under the write lock) is the first of theirs."""
         try:
             if len(rows) == 1:
                 return self._link.insert(INSERT_PAYOUT, rows[0])
-            if not self._link.dialect.stages_bulk_inserts:
-                self._link.executemany(INSERT_PAYOUT, rows)
+            if self._link.dialect.bulk_inserts == "copy":
+                assert first_id is not None, "a bulk insert reads the largest id under the write lock first"
+                self._link.execute(CREATE_COPY_TABLE)
+                self._link.copy_rows("payout_import", COPY_COLUMNS, (
+                    (first_id + n, *(row[column] for column in INSERT_COLUMNS)) for n, row in enumerate(rows)))
+                self._link.execute(INSERT_COPIED)
                 return 0
             # Many rows go through a temporary table and ONE INSERT … SELECT. Inserted one statement at a time,
             # each row's full-text trigger makes FTS5 flush its pending index data separately (it does so at

@@ -284,6 +284,15 @@ class PostgresConnection:
             cursor.executemany(postgres_sql(sql), list(rows))
             return cursor
 
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterator[Sequence[Any]]) -> None:
+        """Rows into `table` by COPY (the server's bulk path), inside `transaction()`."""
+        if not self._depth:
+            raise RuntimeError("ledger writes must run inside transaction()")
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with unavailable_errors(self.path), constraint_errors(), self.conn.cursor().copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def insert(self, sql: str, params: Params = (), *, key: str = "id") -> int:
         """An INSERT of one row inside `transaction()`; the new row's `key`."""
         found = self.execute(f"{sql} RETURNING {key}", params).fetchone()

@@ -13,7 +13,8 @@ Differences, each for a reason:
   non-deterministic ICU collation (PostgreSQL ≥ 12), and queries written `COLLATE NOCASE` use it unchanged.
 - The audit trail is append-only in the database itself: a trigger refuses UPDATE, DELETE and TRUNCATE on
   `audit_log`, whoever asks (the app's role should not have those privileges either: see the README).
-- `payout_counts` is kept by the same triggers as in SQLite, in PL/pgSQL.
+- `payout_counts` is kept by triggers as in SQLite, in PL/pgSQL, once per statement over its rows (an import's
+  batch moves each count once, where SQLite's row triggers move it per row).
 - Text search: a pg_trgm index where SQLite has an FTS5 trigram table (`dialects.PostgresDialect.text_search`).
   pg_trgm is a trusted extension (PostgreSQL ≥ 13): the database's owner may create it.
 """
@@ -196,12 +197,19 @@ BEGIN
     RETURN NEW;
 END;
 $$;
-CREATE TRIGGER operators_next_id BEFORE INSERT ON operators FOR EACH ROW EXECUTE FUNCTION next_row_id('id');
-CREATE TRIGGER payouts_next_id BEFORE INSERT ON payouts FOR EACH ROW EXECUTE FUNCTION next_row_id('id');
-CREATE TRIGGER payout_events_next_id BEFORE INSERT ON payout_events FOR EACH ROW EXECUTE FUNCTION next_row_id('id');
-CREATE TRIGGER approvals_next_id BEFORE INSERT ON approvals FOR EACH ROW EXECUTE FUNCTION next_row_id('id');
-CREATE TRIGGER address_book_next_id BEFORE INSERT ON address_book FOR EACH ROW EXECUTE FUNCTION next_row_id('id');
-CREATE TRIGGER audit_log_next_seq BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION next_row_id('seq');
+-- WHEN: a row that brings its id (an import gives a batch's ids at once) does not call the function at all.
+CREATE TRIGGER operators_next_id BEFORE INSERT ON operators FOR EACH ROW WHEN (NEW.id IS NULL)
+    EXECUTE FUNCTION next_row_id('id');
+CREATE TRIGGER payouts_next_id BEFORE INSERT ON payouts FOR EACH ROW WHEN (NEW.id IS NULL)
+    EXECUTE FUNCTION next_row_id('id');
+CREATE TRIGGER payout_events_next_id BEFORE INSERT ON payout_events FOR EACH ROW WHEN (NEW.id IS NULL)
+    EXECUTE FUNCTION next_row_id('id');
+CREATE TRIGGER approvals_next_id BEFORE INSERT ON approvals FOR EACH ROW WHEN (NEW.id IS NULL)
+    EXECUTE FUNCTION next_row_id('id');
+CREATE TRIGGER address_book_next_id BEFORE INSERT ON address_book FOR EACH ROW WHEN (NEW.id IS NULL)
+    EXECUTE FUNCTION next_row_id('id');
+CREATE TRIGGER audit_log_next_seq BEFORE INSERT ON audit_log FOR EACH ROW WHEN (NEW.seq IS NULL)
+    EXECUTE FUNCTION next_row_id('seq');
 
 CREATE TABLE payout_counts (
     status TEXT COLLATE "C" NOT NULL,
@@ -210,25 +218,51 @@ CREATE TABLE payout_counts (
     n BIGINT NOT NULL,
     PRIMARY KEY (status, provider, currency)
 );
-CREATE FUNCTION payout_counts_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Once per statement, over the statement's rows (transition tables), not once per row: an import's batch of
+-- 10,000 payouts changes each (status, provider, currency) count once.
+CREATE FUNCTION payout_counts_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        UPDATE payout_counts SET n = n - 1
-        WHERE status = OLD.status AND provider = OLD.provider AND currency = OLD.currency;
-    END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN
-        INSERT INTO payout_counts (status, provider, currency, n) VALUES (NEW.status, NEW.provider, NEW.currency, 1)
-        ON CONFLICT (status, provider, currency) DO UPDATE SET n = payout_counts.n + 1;
-    END IF;
+    INSERT INTO payout_counts (status, provider, currency, n)
+    SELECT status, provider, currency, count(*) FROM added_rows GROUP BY status, provider, currency
+    ON CONFLICT (status, provider, currency) DO UPDATE SET n = payout_counts.n + excluded.n;
     RETURN NULL;
 END;
 $$;
-CREATE TRIGGER payout_counts_insert_or_delete AFTER INSERT OR DELETE ON payouts
-    FOR EACH ROW EXECUTE FUNCTION payout_counts_follow();
-CREATE TRIGGER payout_counts_update AFTER UPDATE OF status, provider, currency ON payouts
-    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.provider IS DISTINCT FROM NEW.provider
-                       OR OLD.currency IS DISTINCT FROM NEW.currency)
-    EXECUTE FUNCTION payout_counts_follow();
+CREATE FUNCTION payout_counts_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE payout_counts AS c SET n = c.n - gone.k
+    FROM (SELECT status, provider, currency, count(*) AS k FROM removed_rows GROUP BY status, provider, currency)
+        AS gone
+    WHERE c.status = gone.status AND c.provider = gone.provider AND c.currency = gone.currency;
+    RETURN NULL;
+END;
+$$;
+CREATE FUNCTION payout_counts_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- Only rows whose status, provider or currency changed move from one count to another (most updates are
+    -- provider answers and poll bookkeeping, which move none).
+    UPDATE payout_counts AS c SET n = c.n - gone.k
+    FROM (SELECT o.status, o.provider, o.currency, count(*) AS k
+          FROM earlier_rows AS o JOIN changed_rows AS n ON n.id = o.id
+          WHERE (o.status, o.provider, o.currency) IS DISTINCT FROM (n.status, n.provider, n.currency)
+          GROUP BY o.status, o.provider, o.currency) AS gone
+    WHERE c.status = gone.status AND c.provider = gone.provider AND c.currency = gone.currency;
+    INSERT INTO payout_counts (status, provider, currency, n)
+    SELECT n.status, n.provider, n.currency, count(*)
+    FROM earlier_rows AS o JOIN changed_rows AS n ON n.id = o.id
+    WHERE (o.status, o.provider, o.currency) IS DISTINCT FROM (n.status, n.provider, n.currency)
+    GROUP BY n.status, n.provider, n.currency
+    ON CONFLICT (status, provider, currency) DO UPDATE SET n = payout_counts.n + excluded.n;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER payout_counts_insert AFTER INSERT ON payouts REFERENCING NEW TABLE AS added_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION payout_counts_added();
+CREATE TRIGGER payout_counts_delete AFTER DELETE ON payouts REFERENCING OLD TABLE AS removed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION payout_counts_removed();
+CREATE TRIGGER payout_counts_update AFTER UPDATE ON payouts
+    REFERENCING OLD TABLE AS earlier_rows NEW TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION payout_counts_changed();
 
 -- Live across desks: every commit that adds or changes payouts, or approves or voids, tells every desk listening
 -- on the channel treasury_ledger which payouts (NOTIFY is sent at commit, so a rolled-back change is never
