@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from desk_fixtures import TestDesk, password_of
+from desk_fixtures import TestDesk, on_host, password_of
 from payout_driver import build_providers
 from provider_fixtures import PAYOUT_FIELDS, PROVIDER_NAMES, Sandbox
 
@@ -52,15 +52,6 @@ class DeskHosts:
 
     a: str | None
     b: str | None
-
-
-def on_host(host: str | None, command: list[str]) -> list[str]:
-    """`command` in a UTS namespace of its own whose host name is `host` (as root: `unshare --uts`), so that
-    socket.gethostname() in it — what a claim records — really is another host's; the same PIDs, the same
-    loopback. The command is exec'd: the process started is the one a test kills."""
-    if host is None:
-        return command
-    return ["unshare", "--uts", "--", "sh", "-c", 'hostname "$0" && exec "$@"', host, *command]
 
 
 @cache

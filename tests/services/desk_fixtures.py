@@ -122,15 +122,26 @@ def edit_ledger_file(path: Path, sql: str, params: tuple[Any, ...] = ()) -> None
         conn.close()
 
 
+def on_host(host: str | None, command: list[str]) -> list[str]:
+    """`command` in a UTS namespace of its own whose host name is `host` (as root: `unshare --uts`), so that
+    socket.gethostname() in it — what a payout's claim records — really is another host's; the same PIDs, the
+    same loopback. The command is exec'd: the process started is the one a test may kill. None: this host."""
+    if host is None:
+        return command
+    return ["unshare", "--uts", "--", "sh", "-c", 'hostname "$0" && exec "$@"', host, *command]
+
+
 def run_app(data_dir: Path, *args: str, password: str | None = None, stdin: str | None = None,
-            env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`python -m treasury_app --data-dir DIR …` as a real process, stdin a pipe (not a terminal)."""
+            env_extra: dict[str, str] | None = None, host: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m treasury_app --data-dir DIR …` as a real process, stdin a pipe (not a terminal); `host`: under
+    that host name (`on_host`)."""
     env = {k: v for k, v in os.environ.items() if k not in {"TREASURY_DATA_DIR", "TREASURY_PASSWORD"}}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
     env[TEST_HASHING_ENV] = "1"
     if password is not None:
         env["TREASURY_PASSWORD"] = password
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "treasury_app", "--data-dir", str(data_dir), *args], check=False,
+    command = [sys.executable, "-m", "treasury_app", "--data-dir", str(data_dir), *args]
+    return subprocess.run(on_host(host, command), check=False,
                           input=stdin if stdin is not None else "", capture_output=True, text=True, env=env,
                           timeout=60)
