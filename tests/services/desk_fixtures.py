@@ -131,17 +131,23 @@ def on_host(host: str | None, command: list[str]) -> list[str]:
     return ["unshare", "--uts", "--", "sh", "-c", 'hostname "$0" && exec "$@"', host, *command]
 
 
-def run_app(data_dir: Path, *args: str, password: str | None = None, stdin: str | None = None,
-            env_extra: dict[str, str] | None = None, host: str | None = None) -> subprocess.CompletedProcess[str]:
-    """`python -m treasury_app --data-dir DIR …` as a real process, stdin a pipe (not a terminal); `host`: under
-    that host name (`on_host`)."""
+def app_invocation(data_dir: Path, *args: str, password: str | None = None, env_extra: dict[str, str] | None = None,
+                   host: str | None = None) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of `python -m treasury_app --data-dir DIR …` (see `run_app`), for a test that
+    starts the process itself (e.g. to kill it)."""
     env = {k: v for k, v in os.environ.items() if k not in {"TREASURY_DATA_DIR", "TREASURY_PASSWORD"}}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
     env[TEST_HASHING_ENV] = "1"
     if password is not None:
         env["TREASURY_PASSWORD"] = password
     env.update(env_extra or {})
-    command = [sys.executable, "-m", "treasury_app", "--data-dir", str(data_dir), *args]
-    return subprocess.run(on_host(host, command), check=False,
-                          input=stdin if stdin is not None else "", capture_output=True, text=True, env=env,
-                          timeout=60)
+    return on_host(host, [sys.executable, "-m", "treasury_app", "--data-dir", str(data_dir), *args]), env
+
+
+def run_app(data_dir: Path, *args: str, password: str | None = None, stdin: str | None = None,
+            env_extra: dict[str, str] | None = None, host: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m treasury_app --data-dir DIR …` as a real process, stdin a pipe (not a terminal); `host`: under
+    that host name (`on_host`)."""
+    command, env = app_invocation(data_dir, *args, password=password, env_extra=env_extra, host=host)
+    return subprocess.run(command, check=False, input=stdin if stdin is not None else "", capture_output=True,
+                          text=True, env=env, timeout=60)
