@@ -53,6 +53,7 @@ BACKENDS = ("sqlite", "postgresql")
 HELD_SECONDS = 4
 # The team's claim grace where desk B must wait it out (a claim from another host): short, to keep tests fast.
 CLAIM_GRACE_SECONDS = 1
+RACING_CLAIM_GRACE_SECONDS = 3
 
 
 @pytest.fixture
@@ -216,6 +217,37 @@ async def test_killed_after_the_answer_arrives_before_the_ledger_commit(
     await recover_and_check(restart, sandbox, desk, workflow, payout)
     assert audit_actions(desk, payout)[-2] == "payout.reconciled"
     assert "payout.resending" not in audit_actions(desk, payout)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_killed_after_the_claim_then_two_desks_recovering_at_once_send_it_once(
+        provider, tmp_path, drivers, sandbox, desk, workflow, desk_hosts, two_hosts):
+    """Desk A dies after its claim; desks B and C start up at the same moment and both find the claim orphaned.
+    Only one of them takes it over (a compare-and-set at the version both read) and sends it again; the other
+    then finds the winner's fresh claim and leaves it to it."""
+    if two_hosts:
+        # Longer here: the winner's own claim must stay within the grace until the loser has looked at it.
+        set_claim_grace(desk, RACING_CLAIM_GRACE_SECONDS)
+    payout = await approved_payout(workflow, desk, provider)
+    go = tmp_path / "go"
+    recoverers = [drivers(tmp_path / name, "recover", go=go, host=host)
+                  for name, host in (("desk-b", desk_hosts.b), ("desk-c", "desk-c" if two_hosts else None))]
+    driver = drivers(tmp_path / "execute", "execute", payout.id, stop_at="claimed", host=desk_hosts.a)
+    try:
+        driver.wait_for_marker("claimed")
+    finally:
+        driver.kill()
+    for recoverer in recoverers:
+        recoverer.wait_for_marker("ready")
+    if two_hosts:
+        wait_out_claim_grace(desk.ledger, payout, RACING_CLAIM_GRACE_SECONDS)
+    go.touch()  # one file releases both
+    reports = [recoverer.result() for recoverer in recoverers]
+
+    assert all([p["id"] for p in report["recovered"]] == [payout.id] for report in reports), reports
+    actions = audit_actions(desk, payout)
+    assert actions.count("payout.claim_orphaned") == 1 and actions.count("payout.resending") == 1, actions
+    await check_true_state(sandbox, desk, workflow, payout)
 
 
 @pytest.mark.backends("sqlite")
