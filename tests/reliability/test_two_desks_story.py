@@ -233,8 +233,11 @@ async def test_desk_b_polls_once_the_poller_of_desk_a_is_killed_and_says_so_whil
         events = watch_b.all_lines()
     finally:
         watch_b.kill()
-    # Said after the round that took the leases (a round's report comes once its changes are recorded).
-    assert {"event": "polled_elsewhere", "providers": []} in events[1:-1], events
+    # Said after the round that took the lease (a round's report comes once its changes are recorded). The round
+    # asks for the two leases one after the other, and desk A's session may end between the two: then that round
+    # takes pay3's alone and the payout is final before the next round would say cryptomus is free too.
+    taken = [e for e in events[1:-1] if e["event"] == "polled_elsewhere"]
+    assert taken and "pay3" not in taken[-1]["providers"], events
     assert [(e["payout_id"], e["after"]) for e in events if e["event"] == "change"] == [(payout.id, "completed")]
     assert events[-1] == {"event": "all_final", "open_payouts": 0}
     row = only_executed(sandbox, payout)
