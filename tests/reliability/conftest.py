@@ -1,5 +1,9 @@
 """Fixtures of the reliability tests: one sandbox per module (reset before each test), real provider clients,
-and a ledger file prepared with operators, shared with the driver processes the tests start and kill."""
+and a ledger prepared with operators, shared with the driver processes the tests start and kill.
+
+A module that sets `BACKENDS = ("sqlite", "postgresql")` runs each test on both: a SQLite file that the processes
+share on one computer, and a team ledger on the throwaway PostgreSQL server (tests/ledger/postgres_cluster.py)
+that two desks share, each driver process then on a host of its own (`desk_hosts`)."""
 
 from __future__ import annotations
 
@@ -12,16 +16,24 @@ import pytest
 
 # The helper modules of the provider and service tests are reused, not copied.
 _TESTS = Path(__file__).resolve().parents[1]
-for _folder in ("providers", "services", "reliability"):
+for _folder in ("providers", "services", "ledger", "reliability"):
     if str(_TESTS / _folder) not in sys.path:
         sys.path.insert(0, str(_TESTS / _folder))
 
 from desk_fixtures import TestDesk, build_desk
+from postgres_cluster import postgres_cluster, postgres_database, postgres_ledgers_database  # noqa: F401 — fixtures
 from provider_fixtures import FAST, Sandbox
-from reliability_fixtures import Driver, WallClock, build_providers, start_driver
+from reliability_fixtures import DeskHosts, Driver, WallClock, build_providers, check_hosts_can_differ, start_driver
 
 from treasury_app.ledger import Ledger, open_ledger
 from treasury_app.security.passwords import TEST_HASHING_ENV
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    backends = getattr(metafunc.module, "BACKENDS", None)
+    if backends and "ledger_backend" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("backends")  # a test about one backend's own case
+        metafunc.parametrize("ledger_backend", only.args if only else backends)
 
 
 @pytest.fixture(autouse=True)
@@ -51,8 +63,27 @@ def clock() -> WallClock:
 
 
 @pytest.fixture
-def ledger_path(tmp_path: Path) -> Path:
+def ledger_backend() -> str:
+    """The modules that do not set BACKENDS: SQLite only."""
+    return "sqlite"
+
+
+@pytest.fixture
+def ledger_path(tmp_path: Path, ledger_backend: str, request: pytest.FixtureRequest) -> Path | str:
+    """The ledger file, or the team ledger's URL (its password in it, as TREASURY_LEDGER_URL would carry it)."""
+    if ledger_backend == "postgresql":
+        return request.getfixturevalue("postgres_database")
     return tmp_path / "desk" / "ledger.sqlite3"
+
+
+@pytest.fixture
+def desk_hosts(ledger_backend: str) -> DeskHosts:
+    """Where desk A and desk B run: one computer for a ledger file; two hosts for a team ledger, so that a claim
+    made at one desk is judged at the other as another host's (its process id means nothing there)."""
+    if ledger_backend == "postgresql":
+        check_hosts_can_differ()
+        return DeskHosts("desk-a", "desk-b")
+    return DeskHosts(None, None)
 
 
 @pytest.fixture
@@ -75,7 +106,7 @@ async def providers(sandbox: Sandbox) -> AsyncIterator[dict[str, Any]]:
 
 
 @pytest.fixture
-def drivers(ledger_path: Path, sandbox: Sandbox) -> Iterator[Callable[..., Driver]]:
+def drivers(ledger_path: Path | str, sandbox: Sandbox) -> Iterator[Callable[..., Driver]]:
     """Starts driver processes on this test's ledger and sandbox; any still running at the end is killed."""
     started: list[Driver] = []
 

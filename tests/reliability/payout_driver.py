@@ -4,12 +4,13 @@ The tests start it with `sys.executable`, kill it with SIGKILL at a step of exec
 recover, or start two at once to race for one payout. It uses the app's own services and provider clients,
 never a mock; only the `checkpoint` test hook of `PayoutWorkflow` is used, to stop at a known step.
 
-    payout_driver.py --ledger FILE --sandbox URL --operator NAME [options] execute ID
+    payout_driver.py [--ledger FILE] --sandbox URL --operator NAME [options] execute ID
     payout_driver.py --ledger FILE --sandbox URL --operator NAME [--go FILE] [options] recover
     payout_driver.py --ledger FILE --sandbox URL --operator NAME --go PREFIX [options] wait-then-execute ID [ID …]
     payout_driver.py --ledger FILE --sandbox URL --operator NAME --go PREFIX [options] wait-then-approve ID [ID …]
 
-The operator's password comes from the environment variable TREASURY_PASSWORD (never an argument).
+The operator's password comes from the environment variable TREASURY_PASSWORD (never an argument), and so does a
+team ledger's URL with its password (TREASURY_LEDGER_URL, where --ledger is not given).
 Markers (in --markers DIR, each file holding this process's id): `ready` once signed in, one per checkpoint
 step reached (`claimed`, `answered`), and for wait-then-execute and wait-then-approve `result-ID.json` per
 payout. At the step named
@@ -33,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the project, whe
 from treasury_app.domain.errors import TreasuryError
 from treasury_app.domain.payout_lifecycle import IN_FLIGHT_STATUSES
 from treasury_app.ledger import Ledger, PayoutRecord, open_ledger
+from treasury_app.ledger.location import is_postgres_url
+from treasury_app.services.ledger_choice import TEAM_LEDGER_ENV
 from treasury_app.providers.cryptomus import CryptomusProfile, CryptomusProvider
 from treasury_app.providers.http_transport import HttpSettings
 from treasury_app.providers.pay3 import Pay3Profile, Pay3Provider
@@ -145,13 +148,22 @@ async def recover(workflow: PayoutWorkflow, ledger: Ledger) -> dict[str, Any]:
             "reconciled": [record_fields(p) for p in reconciled]}
 
 
+def ledger_location(file: str | None) -> Path | str:
+    if file is not None:
+        return Path(file)
+    url = os.environ.get(TEAM_LEDGER_ENV, "")
+    if not is_postgres_url(url):
+        raise SystemExit(f"no --ledger, and {TEAM_LEDGER_ENV} names no team ledger")
+    return url
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = HttpSettings(connect_timeout=5, read_timeout=args.read_timeout, write_timeout=5, pool_timeout=5,
                             max_attempts=3, retry_backoff_seconds=args.retry_backoff, max_retry_after_seconds=1)
     providers = build_providers(args.sandbox, settings)
     markers = Path(args.markers) if args.markers else None
     try:
-        with open_ledger(Path(args.ledger)) as ledger:
+        with open_ledger(ledger_location(args.ledger)) as ledger:
             acting = OperatorAccounts(ledger).authenticate(args.operator, os.environ["TREASURY_PASSWORD"])
             workflow = PayoutWorkflow(ledger, providers, checkpoint=stopping_checkpoint(markers, args.stop_at))
             if markers is not None:
@@ -180,7 +192,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ledger", required=True)
+    parser.add_argument("--ledger", help=f"a ledger file; without it, the team ledger named by {TEAM_LEDGER_ENV}")
     parser.add_argument("--sandbox", required=True, help="the sandbox's base URL")
     parser.add_argument("--operator", required=True)
     parser.add_argument("--markers", help="folder for the marker files")

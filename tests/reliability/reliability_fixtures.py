@@ -1,5 +1,6 @@
-"""Helpers of the reliability tests: payouts prepared in the test process, driver processes started, waited
-for and killed, and the sandbox's own books read as the truth a ledger must match."""
+"""Helpers of the reliability tests: payouts prepared in the test process, driver processes started (on a host
+of their own where two desks are meant), waited for and killed, and the sandbox's own books read as the truth a
+ledger must match."""
 
 from __future__ import annotations
 
@@ -11,25 +12,30 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from desk_fixtures import TestDesk, password_of
+from desk_fixtures import TestDesk, on_host, password_of
 from payout_driver import build_providers
 from provider_fixtures import PAYOUT_FIELDS, PROVIDER_NAMES, Sandbox
 
 from treasury_app.domain.payout_lifecycle import PayoutStatus
-from treasury_app.ledger import PayoutRecord
+from treasury_app.ledger import Ledger, PayoutRecord
+from treasury_app.ledger.location import is_postgres_url
 from treasury_app.ledger.timestamps import utc_now
 from treasury_app.providers import cryptomus_answers, pay3_answers
 from treasury_app.providers.pay3_protocol import Pay3Decisions
 from treasury_app.security.passwords import TEST_HASHING_ENV
 from treasury_app.services.approval_policies import ApprovalPolicies
+from treasury_app.services.ledger_choice import TEAM_LEDGER_ENV
 from treasury_app.services.payout_workflow import PayoutWorkflow
+from treasury_app.services.workflow_settings import save_workflow_settings
 
-__all__ = ["DRIVER", "FIELDS", "PROVIDERS", "Driver", "WallClock", "approved_payout", "build_providers",
-           "executed", "only_executed", "start_driver", "true_status", "wait_until"]
+__all__ = ["DRIVER", "FIELDS", "PROVIDERS", "DeskHosts", "Driver", "WallClock", "approved_payout", "build_providers",
+           "check_hosts_can_differ", "executed", "on_host", "only_executed", "set_claim_grace", "start_driver",
+           "true_status", "wait_out_claim_grace", "wait_until"]
 
 DRIVER = Path(__file__).resolve().with_name("payout_driver.py")
 FIELDS = PAYOUT_FIELDS
@@ -38,6 +44,27 @@ PROVIDERS = PROVIDER_NAMES
 EXECUTE_ENDPOINT = {"cryptomus": "create", "pay3": "execute"}
 # Generous: a loaded two-core machine starts a Python process in about half a second.
 PROCESS_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class DeskHosts:
+    """The host names desk A and desk B run under; None: this computer's own (both desks on one computer)."""
+
+    a: str | None
+    b: str | None
+
+
+@cache
+def check_hosts_can_differ() -> None:
+    """Fails, saying why, where a process cannot be given a host name of its own (needs root, as in CI)."""
+    probe = "treasury-desk-probe"
+    try:
+        said = subprocess.run(on_host(probe, ["hostname"]), capture_output=True, text=True, timeout=PROCESS_TIMEOUT)
+    except OSError as error:
+        raise AssertionError(f"two desks on two hosts need util-linux's unshare: {error}") from None
+    if said.stdout.strip() != probe:
+        raise AssertionError("two desks on two hosts need `unshare --uts` (root, or CAP_SYS_ADMIN): "
+                             f"{said.stderr.strip() or said.stdout.strip()}")
 
 
 class WallClock:
@@ -59,6 +86,18 @@ async def approved_payout(workflow: PayoutWorkflow, desk: TestDesk, provider: st
     assert payout.status is PayoutStatus.AWAITING_APPROVAL, payout.status
     desk.approvals.approve(payout.id, approver=approver, password=password_of(approver))
     return desk.ledger.payouts.get(payout.id)
+
+
+def set_claim_grace(desk: TestDesk, seconds: int) -> None:
+    """The team's claim grace, as an admin sets it (`policy set --claim-grace`): every desk reads it."""
+    save_workflow_settings(desk.ledger, acting=desk.sign_in("root"), claim_grace=timedelta(seconds=seconds))
+
+
+def wait_out_claim_grace(ledger: Ledger, payout: PayoutRecord, seconds: int) -> None:
+    """Real time passes until the payout's last claim is older than the grace, judged as the workflow judges it
+    (the claim's recorded time against the wall clock); nothing is faked."""
+    claim = next(e for e in reversed(ledger.payouts.events(payout.id)) if e.to_status is PayoutStatus.SUBMITTING)
+    wait_until(lambda: utc_now() - claim.at >= timedelta(seconds=seconds), f"payout {payout.id}'s claim grace")
 
 
 def executed(sandbox: Sandbox, provider: str | None = None) -> list[dict[str, Any]]:
@@ -149,14 +188,16 @@ class Driver:
             self.process.wait()
 
 
-def start_driver(markers: Path, ledger_path: Path, sandbox: Sandbox, action: str, *ids: int,
+def start_driver(markers: Path, ledger_path: Path | str, sandbox: Sandbox, action: str, *ids: int,
                  operator: str = "alice", stop_at: str | None = None, go: Path | None = None,
                  read_timeout: float | None = None, retry_backoff: float | None = None,
-                 sandbox_url: str | None = None) -> Driver:
-    """`sandbox_url` sends the process elsewhere than `sandbox` (e.g. where nothing listens)."""
+                 sandbox_url: str | None = None, host: str | None = None) -> Driver:
+    """`sandbox_url` sends the process elsewhere than `sandbox` (e.g. where nothing listens); `host` runs it
+    under that host name (`on_host`)."""
     markers.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, str(DRIVER), "--ledger", str(ledger_path), "--sandbox", sandbox_url or sandbox.base_url,
-               "--operator", operator, "--markers", str(markers)]
+    team_ledger = is_postgres_url(str(ledger_path))
+    command = [sys.executable, str(DRIVER), *([] if team_ledger else ["--ledger", str(ledger_path)]),
+               "--sandbox", sandbox_url or sandbox.base_url, "--operator", operator, "--markers", str(markers)]
     if stop_at is not None:
         command += ["--stop-at", stop_at]
     if go is not None:
@@ -166,9 +207,12 @@ def start_driver(markers: Path, ledger_path: Path, sandbox: Sandbox, action: str
     if retry_backoff is not None:
         command += ["--retry-backoff", str(retry_backoff)]
     command += [action, *map(str, ids)]
-    env = {key: value for key, value in os.environ.items() if key not in {"TREASURY_DATA_DIR", "TREASURY_PASSWORD"}}
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"TREASURY_DATA_DIR", "TREASURY_PASSWORD", TEAM_LEDGER_ENV}}
     env[TEST_HASHING_ENV] = "1"
+    if team_ledger:
+        env[TEAM_LEDGER_ENV] = str(ledger_path)  # with its password: the environment, never the arguments
     env["TREASURY_PASSWORD"] = password_of(operator)
     with open(markers / "stdout.txt", "wb") as stdout, open(markers / "stderr.txt", "wb") as stderr:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, env=env)
+        process = subprocess.Popen(on_host(host, command), stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, env=env)
     return Driver(process, markers)

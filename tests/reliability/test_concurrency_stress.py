@@ -5,6 +5,7 @@ A loaded machine stretches the moments between a check's reads, which is where a
 tables by separate statements sees another process's commit half-way (the false `TamperedRecordError` of two
 processes executing one payout). The exact interleavings are pinned down one by one in
 tests/services/test_snapshot_reads.py; here they are left to the scheduler, many times. Bounded to stay fast.
+On a team ledger (PostgreSQL) the racing processes are two desks on two hosts, and the snapshots are the server's.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from treasury_app.services.approval_policies import ApprovalPolicies
 from treasury_app.services.payout_workflow import PayoutWorkflow
 
 pytestmark = pytest.mark.slow
+BACKENDS = ("sqlite", "postgresql")
 
 EXECUTE_ROUNDS = 20  # per provider
 APPROVE_ROUNDS = 15  # per provider
@@ -80,12 +82,13 @@ def assert_no_false_alarm(results: list[dict[str, Any]]) -> None:
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_two_processes_racing_to_execute_under_load_send_one_request_each_round(
-        provider, tmp_path, drivers, sandbox, desk, providers, clock, busy_neighbours):
+        provider, tmp_path, drivers, sandbox, desk, providers, clock, busy_neighbours, desk_hosts):
     workflow = PayoutWorkflow(desk.ledger, providers, clock)
     payouts = [await approved_payout(workflow, desk, provider) for _ in range(EXECUTE_ROUNDS)]
     ids = [p.id for p in payouts]
     go = tmp_path / "go"
-    racers = [drivers(tmp_path / name, "wait-then-execute", *ids, operator=name, go=go) for name in ("alice", "carol")]
+    racers = [drivers(tmp_path / name, "wait-then-execute", *ids, operator=name, go=go, host=host)
+              for name, host in (("alice", desk_hosts.a), ("carol", desk_hosts.b))]
     for racer in racers:
         racer.wait_for_marker("ready")
 
@@ -107,13 +110,13 @@ async def test_two_processes_racing_to_execute_under_load_send_one_request_each_
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_an_approval_racing_an_execute_under_load_is_never_a_tamper_alarm(
-        provider, tmp_path, drivers, sandbox, desk, providers, clock, busy_neighbours):
+        provider, tmp_path, drivers, sandbox, desk, providers, clock, busy_neighbours, desk_hosts):
     workflow = PayoutWorkflow(desk.ledger, providers, clock)
     payouts = [await awaiting_payout(workflow, desk, provider) for _ in range(APPROVE_ROUNDS)]
     ids = [p.id for p in payouts]
     go = tmp_path / "go"
-    approver = drivers(tmp_path / "bob", "wait-then-approve", *ids, operator="bob", go=go)
-    executor = drivers(tmp_path / "alice", "wait-then-execute", *ids, operator="alice", go=go)
+    approver = drivers(tmp_path / "bob", "wait-then-approve", *ids, operator="bob", go=go, host=desk_hosts.b)
+    executor = drivers(tmp_path / "alice", "wait-then-execute", *ids, operator="alice", go=go, host=desk_hosts.a)
     for racer in (approver, executor):
         racer.wait_for_marker("ready")
 
@@ -138,13 +141,14 @@ async def test_an_approval_racing_an_execute_under_load_is_never_a_tamper_alarm(
 
 
 async def test_audit_verify_racing_a_stream_of_transitions_under_load_always_finds_it_intact(
-        tmp_path, drivers, sandbox, desk, providers, clock, busy_neighbours):
+        tmp_path, drivers, sandbox, desk, providers, clock, busy_neighbours, desk_hosts):
     workflow = PayoutWorkflow(desk.ledger, providers, clock)
     payouts = [await approved_payout(workflow, desk, PROVIDERS[i % 2]) for i in range(STREAM_PAYOUTS)]
     go = tmp_path / "go"
     for payout in payouts:
         (tmp_path / f"go-{payout.id}").touch()  # released all at once: the driver executes them back to back
-    streaming = drivers(tmp_path / "alice", "wait-then-execute", *(p.id for p in payouts), operator="alice", go=go)
+    streaming = drivers(tmp_path / "alice", "wait-then-execute", *(p.id for p in payouts), operator="alice", go=go,
+                        host=desk_hosts.a)
     head_before = desk.ledger.audit.last().seq
 
     reports = []

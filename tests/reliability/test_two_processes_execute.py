@@ -2,7 +2,8 @@
 
 Both processes are started, sign in (alice and carol, two initiators at two desks) and wait; each round
 releases them on one payout with a single file, so they reach `execute` within a millisecond of each other.
-Several rounds in a row, to give a race the chances to show.
+Several rounds in a row, to give a race the chances to show. On a ledger file both processes share one computer;
+on a team ledger (PostgreSQL) they are two desks on two hosts.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from treasury_app.domain.payout_lifecycle import PayoutStatus
 from treasury_app.security.audit_chain import verify
 from treasury_app.services.payout_workflow import PayoutWorkflow
 
+BACKENDS = ("sqlite", "postgresql")
 ROUNDS = 5
 # What the loser may be told: it lost the claim, or it read the payout after the winner's claim.
 REFUSALS = {"StaleRecordError", "AlreadySentError", "NotExecutableError"}
@@ -32,13 +34,13 @@ REFUSALS = {"StaleRecordError", "AlreadySentError", "NotExecutableError"}
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_two_processes_executing_one_payout_send_one_request(provider, tmp_path, drivers, sandbox, desk,
-                                                                    providers, clock):
+                                                                    providers, clock, desk_hosts):
     workflow = PayoutWorkflow(desk.ledger, providers, clock)
     payouts = [await approved_payout(workflow, desk, provider) for _ in range(ROUNDS)]
     ids = [p.id for p in payouts]
     go = tmp_path / "go"
-    racers: list[Driver] = [drivers(tmp_path / name, "wait-then-execute", *ids, operator=name, go=go)
-                            for name in ("alice", "carol")]
+    racers: list[Driver] = [drivers(tmp_path / name, "wait-then-execute", *ids, operator=name, go=go, host=host)
+                            for name, host in (("alice", desk_hosts.a), ("carol", desk_hosts.b))]
     for racer in racers:
         racer.wait_for_marker("ready")
 
@@ -49,6 +51,7 @@ async def test_two_processes_executing_one_payout_send_one_request(provider, tmp
         refused = [r for r in results if r["outcome"] == "refused"]
         assert len(sent) == 1 and len(refused) == 1, results
         assert refused[0]["error"] in REFUSALS, refused[0]
+        assert f"payout {payout.id}" in refused[0]["message"].lower(), refused[0]  # told in words, which payout
         assert sent[0]["record"]["status"] == PayoutStatus.PROCESSING, sent[0]
 
         stored = desk.ledger.payouts.get(payout.id)

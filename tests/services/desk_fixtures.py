@@ -138,15 +138,32 @@ def _edit_as_superuser(url: str, sql: str, params: tuple[Any, ...]) -> None:
         conn.execute(f"ALTER TABLE audit_log ENABLE TRIGGER {guard}")
 
 
-def run_app(data_dir: Path, *args: str, password: str | None = None, stdin: str | None = None,
-            env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`python -m treasury_app --data-dir DIR …` as a real process, stdin a pipe (not a terminal)."""
+def on_host(host: str | None, command: list[str]) -> list[str]:
+    """`command` in a UTS namespace of its own whose host name is `host` (as root: `unshare --uts`), so that
+    socket.gethostname() in it — what a payout's claim records — really is another host's; the same PIDs, the
+    same loopback. The command is exec'd: the process started is the one a test may kill. None: this host."""
+    if host is None:
+        return command
+    return ["unshare", "--uts", "--", "sh", "-c", 'hostname "$0" && exec "$@"', host, *command]
+
+
+def app_invocation(data_dir: Path, *args: str, password: str | None = None, env_extra: dict[str, str] | None = None,
+                   host: str | None = None) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of `python -m treasury_app --data-dir DIR …` (see `run_app`), for a test that
+    starts the process itself (e.g. to kill it)."""
     env = {k: v for k, v in os.environ.items() if k not in {"TREASURY_DATA_DIR", "TREASURY_PASSWORD"}}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
     env[TEST_HASHING_ENV] = "1"
     if password is not None:
         env["TREASURY_PASSWORD"] = password
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "treasury_app", "--data-dir", str(data_dir), *args], check=False,
-                          input=stdin if stdin is not None else "", capture_output=True, text=True, env=env,
-                          timeout=60)
+    return on_host(host, [sys.executable, "-m", "treasury_app", "--data-dir", str(data_dir), *args]), env
+
+
+def run_app(data_dir: Path, *args: str, password: str | None = None, stdin: str | None = None,
+            env_extra: dict[str, str] | None = None, host: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m treasury_app --data-dir DIR …` as a real process, stdin a pipe (not a terminal); `host`: under
+    that host name (`on_host`)."""
+    command, env = app_invocation(data_dir, *args, password=password, env_extra=env_extra, host=host)
+    return subprocess.run(command, check=False, input=stdin if stdin is not None else "", capture_output=True,
+                          text=True, env=env, timeout=60)

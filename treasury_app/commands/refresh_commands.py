@@ -40,7 +40,8 @@ def refresh_command(ctx: click.Context, watch: bool, as_json: bool) -> None:
     """Ask the providers about every payout in flight and record what they say; no sign-in needed.
 
     Without --watch: one round (recovery, then every open payout), the changes and a summary; exit 1 when a
-    provider could not be asked. With --watch: each change as it happens, until no payout is in flight.
+    provider could not be asked. With --watch: each change as it happens, until no payout is in flight. On a team
+    ledger a provider that another desk polls (it holds the provider's poll lease) is named and not asked.
     """
     with open_desk(ctx) as desk:
         if watch:
@@ -58,6 +59,8 @@ def refresh_command(ctx: click.Context, watch: bool, as_json: bool) -> None:
         click.echo(f"asked about {refreshed.polled} payout(s) in {refreshed.requests} request(s); "
                    f"{len(recovered.changes) + len(refreshed.changes)} changed; {refreshed.open_payouts} still in "
                    "flight" + ("" if not refreshed.open_payouts else " (treasury-app refresh --watch follows them)"))
+        if refreshed.polled_elsewhere:
+            click.echo(_elsewhere_text(refreshed.polled_elsewhere))
     for problem in problems:
         click.echo(f"problem: {problem}", err=True)
     if problems:
@@ -86,11 +89,13 @@ async def _watch(ledger: Ledger, as_json: bool) -> bool:
     async with ProviderDirectory(ledger.settings) as directory:
         poller = _poller(ledger, directory)
         unsubscribe = poller.subscribe(lambda change: _echo_change(change, as_json))
+        unsubscribe_reports = poller.subscribe_reports(_echo_elsewhere_changes(as_json))
         restore = _stop_on_signals(stop)
         try:
             await poller.run(until_all_final=True, stop=stop)
         finally:
             restore()
+            unsubscribe_reports()
             unsubscribe()
     return stop.is_set()
 
@@ -120,6 +125,24 @@ def _echo_change(change: PayoutChange, as_json: bool) -> None:
         click.echo(_change_text(change))
 
 
+def _echo_elsewhere_changes(as_json: bool) -> Callable[[RefreshReport], None]:
+    """Says which providers another desk polls, when that changes (its lease taken or freed), not every round."""
+    said: list[tuple[str, ...]] = [()]
+
+    def echo(report: RefreshReport) -> None:
+        if report.polled_elsewhere == said[0]:
+            return
+        said[0] = report.polled_elsewhere
+        if as_json:
+            click.echo(json.dumps({"event": "polled_elsewhere", "providers": list(report.polled_elsewhere)}))
+        elif report.polled_elsewhere:
+            click.echo(_elsewhere_text(report.polled_elsewhere))
+        else:
+            click.echo("every provider is polled by this desk now")
+
+    return echo
+
+
 def _echo_watch_end(ledger: Ledger, interrupted: bool, as_json: bool) -> None:
     still_open = len(ledger.payouts.open_payouts())
     if as_json:
@@ -147,8 +170,15 @@ def _change_fields(change: PayoutChange) -> dict[str, Any]:
             "payout": payout_fields(change.after)}
 
 
+def _elsewhere_text(providers: tuple[str, ...]) -> str:
+    # Not a problem (exit 0): the team's payouts are followed, by the desk that holds the poll lease.
+    return (f"{', '.join(providers)}: polled by another desk of the team ledger now; what it records is in the "
+            "ledger for every desk")
+
+
 def _report_fields(report: RefreshReport) -> dict[str, Any]:
     return json_object({"polled": report.polled, "requests": report.requests,
+                        "polled_elsewhere": list(report.polled_elsewhere),
                        "changes": [_change_fields(c) for c in report.changes], "problems": list(report.problems),
                        "open_payouts": report.open_payouts, "started_at": report.started_at,
                        "finished_at": report.finished_at})
