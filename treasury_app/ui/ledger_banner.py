@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from . import theme
 
 if TYPE_CHECKING:
-    from treasury_app.ledger import LedgerReachability
+    from treasury_app.services.desk_session import LedgerReachability
 
     from .main_window import DeskWindow
     from .operations import Failure
@@ -94,11 +94,7 @@ class LedgerWatch:
         """Whether the banner already says why `failure` happened (the server is away), so that no box need:
         a box for every read the window makes meanwhile would bury the screen. A dialog that shows its own
         errors (a form's Estimate) still says it there."""
-        from treasury_app.ledger import (
-            LedgerUnavailableError,  # loaded already: the desk is open
-        )
-
-        if self.lost and isinstance(failure.error, LedgerUnavailableError):
+        if self.lost and failure.ledger_away:
             log.info("not done while the team ledger is away: %s", failure.doing)
             return True
         return False

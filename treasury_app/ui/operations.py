@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Signal
 
 from treasury_app.domain.errors import TreasuryError
+from treasury_app.services.desk_session import LedgerUnavailableError
 from treasury_app.services.desk_worker import WorkerDesk
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class Failure:
     message: str
     error: BaseException
     expected: bool  # a refusal or condition the services name (TreasuryError), not a bug
+    ledger_away: bool = False  # it failed because the team ledger's server could not be reached
 
 
 class Operations(QObject):
@@ -151,7 +153,7 @@ async def _nothing() -> None:
 def failure_of(doing: str, error: BaseException) -> Failure:
     """The words for an error: the services' own message, or, for a bug, what happened and where to look."""
     if isinstance(error, TreasuryError):
-        return Failure(doing, _sentence(str(error)), error, True)
+        return Failure(doing, _sentence(str(error)), error, True, ledger_away=isinstance(error, LedgerUnavailableError))
     return Failure(doing, f"An unexpected problem stopped this ({type(error).__name__}). Nothing more was done; "
                           "the details are in the log file.", error, False)
 

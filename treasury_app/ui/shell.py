@@ -12,7 +12,6 @@ from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
@@ -26,7 +25,7 @@ from .detail_flow import DetailFlow
 from .first_run import FirstRunScreen
 from .idle_watch import IdleWatch
 from .main_window import DeskWindow
-from .operations import Changed, Failure, Operations
+from .operations import Changed, Failure, Operations, failure_of
 from .payouts.model import PayoutTableModel
 from .sign_in import SignInScreen
 
@@ -34,14 +33,13 @@ from .sign_in import SignInScreen
 # it) when first wanted: the window's start waits for nothing it does not show (tests/benchmarks/window.py).
 if TYPE_CHECKING:
     from treasury_app.services.demo_data import DemoOperator
-    from treasury_app.services.desk_session import DeskSession, LedgerChange
+    from treasury_app.services.desk_session import DeskSession
     from treasury_app.services.desk_worker import WorkerDesk
     from treasury_app.services.operator_accounts import OperatorSummary, SignedIn
-    from treasury_app.services.poller import PayoutChange, RefreshReport
-    from treasury_app.services.provider_status import ProviderStatus
 
     from .dashboard.feed import DashboardFeed
     from .desk_calls import DeskCalls
+    from .desk_news import DeskNews
     from .ledger_banner import LedgerWatch
     from .notice_flow import DeskNotices
     from .payouts.filters import FilterChoice
@@ -79,8 +77,6 @@ class Shell:
         self._finished = asyncio.Event()
         self._stop_poller = asyncio.Event()
         self._poller_task: asyncio.Task[None] | None = None
-        self._changed_ids: set[int] = set()
-        self._unsubscribe = []
         self.dashboard: DashboardFeed | None = None  # made at the first sign-in: the start never loads it
 
         # The table's reads run on the worker thread, on its own connection: a large filter never holds the loop.
@@ -110,6 +106,7 @@ class Shell:
         self._locked_for: str | None = None  # who the idle lock signed out (their dialogs wait, hidden)
         self._on_table_before_lock = False  # and whether they were on the payouts table (else the dashboard)
         self.notices: DeskNotices  # made with the session (`attach`): it reads the ledger on the worker
+        self.news: DeskNews  # the session's news to the window, made with the session too
         self.ledger_watch: LedgerWatch | None = None  # a team ledger's, made with the session too
         self._wire()
         if not isinstance(desk, DeskFront):
@@ -142,15 +139,10 @@ class Shell:
 
             self.ledger_watch = LedgerWatch(self.window, str(self.front.ledger.path))
         self.sign_in.show_sandbox(session.uses_sandbox)
-        # The poller and the health record call back on the loop's thread (the GUI thread under qasync); their
-        # news goes out as Qt signals through `operations`, gathered so that a round repaints each row once.
-        self._unsubscribe = [
-            session.poller.subscribe(self._payout_moved),
-            session.poller.subscribe_reports(self._round_done),
-            session.health.subscribe(self._provider_seen),
-            session.subscribe_ledger_changes(self._ledger_changed),
-            *([session.subscribe_ledger_reachability(self.ledger_watch.show)] if self.ledger_watch else []),
-        ]
+        from .desk_news import DeskNews
+
+        self.news = DeskNews(session, self.operations, self.window, self.notices, self.detail, self.ledger_watch,
+                             lambda: self.dashboard)
         signed, self._signed_before_attach = self._signed_before_attach, None
         if signed is not None:
             self._signed_in(signed)
@@ -234,9 +226,8 @@ class Shell:
         self._stop_poller.set()
         if self._session is not None:
             self._session.poller.wake()
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
         if self._session is not None:
+            self.news.stop()
             self.notices.stop()
         if self.dashboard is not None:
             self.dashboard.stop()
@@ -282,36 +273,7 @@ class Shell:
         self.operations.changed.connect(self._changed)
         self.operations.failed.connect(self._failed)
         self.operations.busy_changed.connect(self._busy)
-        self.model.failed.connect(lambda error: self._failed(Failure("read the payouts", str(error), error, True)))
-
-    def _payout_moved(self, change: PayoutChange) -> None:
-        if not self._changed_ids:
-            QTimer.singleShot(0, self._announce_moves)
-        self._changed_ids.add(change.payout_id)
-
-    def _announce_moves(self) -> None:
-        ids, self._changed_ids = frozenset(self._changed_ids), set()
-        self.operations.announce(Changed(payouts=ids))
-
-    def _ledger_changed(self, change: LedgerChange) -> None:
-        """Another desk committed (a team ledger): its new payouts, approvals and status changes show here too."""
-        payouts = set(change.payout_ids)
-        if change.everything and self.detail.wanted is not None:
-            payouts.add(self.detail.wanted)
-        self.operations.announce(Changed(payouts=frozenset(payouts), new_payout=change.new_payouts))
-        if self.dashboard is not None:
-            self.dashboard.read_soon()
-
-    def _round_done(self, report: RefreshReport) -> None:
-        self.window.status.show_round(report)
-        self.notices.round_done(report)
-        if self.dashboard is not None:
-            self.dashboard.read_soon()
-
-    def _provider_seen(self, status: ProviderStatus) -> None:
-        self.window.status.show_provider(status)
-        if self.dashboard is not None:
-            self.dashboard.provider_seen()
+        self.model.failed.connect(self._read_failed)
 
     def _changed(self, change: Changed) -> None:
         if change.new_payout:
@@ -321,6 +283,12 @@ class Shell:
         if self.detail.wanted is not None and self.detail.wanted in change.payouts:
             self.detail.show(self.detail.wanted)
         self._count_waiting()
+
+    def _read_failed(self, error: BaseException) -> None:
+        failure = failure_of("read the payouts", error)
+        if not failure.expected:
+            log.error("reading the payouts failed", exc_info=error)
+        self._failed(failure)
 
     def _failed(self, failure: Failure) -> None:
         if self.ledger_watch is not None and self.ledger_watch.says_already(failure):
@@ -358,6 +326,7 @@ class Shell:
             self.window.status.poller.setText(f"{signed.name} signed in; connecting to the providers…")
             return
         from .desk_calls import DeskCalls
+    from .desk_news import DeskNews
 
         self.calls = DeskCalls(self.session, signed)
         self.window.show_signed_in(signed)
