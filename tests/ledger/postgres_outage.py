@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from urllib.parse import urlsplit, urlunsplit
 
-from postgres_cluster import START_TIMEOUT_S, PostgresCluster, _as_server_user
+from throwaway_postgres import START_TIMEOUT_S, PostgresCluster, _as_server_user
 
 
 @contextmanager

@@ -45,12 +45,20 @@ IMPATIENT = HttpSettings(connect_timeout=5, read_timeout=0.5, write_timeout=5, p
                          retry_backoff_seconds=0.01, max_retry_after_seconds=1)
 
 
+# The sockets behind closed_port_url, bound and never listening, kept for the test process's life.
+_HELD_PORTS: list[socket.socket] = []
+
+
 def closed_port_url() -> str:
-    """A loopback URL where nothing listens (a sandbox that is not running): every connection is refused."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    """A loopback URL where nothing listens (a sandbox that is not running): every connection is refused.
+
+    The port stays bound by a socket that never listens (Linux answers a connection to it with a reset). A port
+    merely found free and let go was taken, now and then, by a server another test started meanwhile (a sandbox,
+    a PostgreSQL cluster), and the "unreachable" provider then answered."""
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    _HELD_PORTS.append(holder)
+    return f"http://127.0.0.1:{holder.getsockname()[1]}"
 
 
 @dataclass

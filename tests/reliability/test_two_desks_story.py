@@ -46,9 +46,10 @@ from treasury_app.services.payout_workflow import PayoutWorkflow
 from treasury_app.services.provider_directory import SANDBOX_URL_ENV
 
 BACKENDS = ("postgresql",)
-# What the desk that loses the race for the claim may be told (either it lost the compare-and-set, or it read the
-# payout after the other desk's claim): words naming the payout, never a traceback.
-LOSING_WORDS = ("already sent", "changed while", "cannot be executed")
+# What the desk that loses the race for the claim may be told (it lost the compare-and-set, at the claim or at the
+# version the approval check read, or it read the payout after the other desk's claim): words naming the payout,
+# never a traceback. Under a full suite's load the loser was told "changed since it was read … 'submitting'".
+LOSING_WORDS = ("already sent", "changed while", "changed since it was read", "cannot be executed")
 
 
 @dataclass(frozen=True)

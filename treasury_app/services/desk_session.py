@@ -20,14 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from treasury_app.ledger import (
-    FollowedChanges,
-    Ledger,
-    LedgerChange,
-    LedgerReachability,
-    LedgerUnavailableError,
-    open_ledger,
-)
+from treasury_app.ledger import FollowedChanges, Ledger, LedgerChange, LedgerReachability, open_ledger
 from treasury_app.ledger.timestamps import utc_now
 from treasury_app.sandbox.config import SandboxConfig
 from treasury_app.security.credentials import CredentialStore

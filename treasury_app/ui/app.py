@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from treasury_app.identity import APP_ID, APP_TITLE, VERSION
 from treasury_app.services.desk_front import DeskFront
-from treasury_app.services.desk_session import LedgerUnavailableError
+from treasury_app.services.ledger_outage import LedgerUnavailableError
 
 from . import theme
 from .display_check import display_problem

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from . import theme
 
 if TYPE_CHECKING:
-    from treasury_app.services.desk_session import LedgerReachability
+    from treasury_app.services.ledger_outage import LedgerReachability
 
     from .main_window import DeskWindow
     from .operations import Failure

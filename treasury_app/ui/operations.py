@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Signal
 
 from treasury_app.domain.errors import TreasuryError
-from treasury_app.services.desk_session import LedgerUnavailableError
+from treasury_app.services.ledger_outage import is_ledger_outage
 from treasury_app.services.desk_worker import WorkerDesk
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ async def _nothing() -> None:
 def failure_of(doing: str, error: BaseException) -> Failure:
     """The words for an error: the services' own message, or, for a bug, what happened and where to look."""
     if isinstance(error, TreasuryError):
-        return Failure(doing, _sentence(str(error)), error, True, ledger_away=isinstance(error, LedgerUnavailableError))
+        return Failure(doing, _sentence(str(error)), error, True, ledger_away=is_ledger_outage(error))
     return Failure(doing, f"An unexpected problem stopped this ({type(error).__name__}). Nothing more was done; "
                           "the details are in the log file.", error, False)
 

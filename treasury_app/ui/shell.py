@@ -326,7 +326,6 @@ class Shell:
             self.window.status.poller.setText(f"{signed.name} signed in; connecting to the providers…")
             return
         from .desk_calls import DeskCalls
-    from .desk_news import DeskNews
 
         self.calls = DeskCalls(self.session, signed)
         self.window.show_signed_in(signed)
