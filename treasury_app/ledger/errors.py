@@ -36,7 +36,7 @@ class LedgerVersionError(LedgerError):
 class LedgerBusyError(LedgerError):
     """Another process kept the ledger locked for longer than we are willing to wait."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str) -> None:
         self.path = path
         super().__init__(
             f"The ledger is busy: another Treasury Desk process is writing to {path}. Try again in a moment."

@@ -2,7 +2,10 @@
 (`ledger/connection.py`), so that the repositories above run unchanged on either.
 
 - Writers are serialised, as SQLite's single writer serialises them: every write transaction first takes one
-  transaction-level advisory lock. The guarantees written for SQLite (a compare-and-set claim before a payout is
+  transaction-level advisory lock. A desk waits for it at most `LOCK_TIMEOUT_S`, as long as a desk waits for a
+  ledger file, and then hears that the ledger is busy (`LedgerBusyError`); a desk that stops in the middle of a
+  transaction (a laptop put to sleep, a process frozen) holds it no longer than `IDLE_IN_TRANSACTION_S`: the
+  server then ends that session, its change undone, and the other desks go on. The guarantees written for SQLite (a compare-and-set claim before a payout is
   sent, an audit chain that never forks, lockout counts and daily policy totals read and written in one
   transaction) therefore hold across desks without re-deriving each. Readers never wait: MVCC.
 - A snapshot is a REPEATABLE READ, READ ONLY transaction: several reads see one committed state.
@@ -30,6 +33,7 @@ from ..dialects import POSTGRES
 from ..errors import (
     ConstraintViolation,
     LedgerAccessDeniedError,
+    LedgerBusyError,
     LedgerError,
     LedgerUnavailableError,
 )
@@ -43,6 +47,11 @@ WRITE_LOCK_KEY = 0x54444C4544474552
 # The poll leases' keys are (POLL_LEASE_SPACE, a hash of the ledger's schema and the provider): "TDPL".
 POLL_LEASE_SPACE = 0x5444504C
 CONNECT_TIMEOUT_S = 10
+# How long a write waits for another desk's (a ledger file's busy timeout, DEFAULT_BUSY_TIMEOUT_MS, is as long).
+LOCK_TIMEOUT_S = 5
+# No change of the app leaves its transaction open while it waits for a person or a provider, so a session idle
+# inside one this long belongs to a desk that stopped (asleep, frozen): the server ends it and frees the lock.
+IDLE_IN_TRANSACTION_S = 60
 
 # What a constraint's name means, in SQLite's words ("UNIQUE constraint failed: operators.name"), so that the
 # repositories' checks read the same on both backends. The schema names every constraint it creates.
@@ -88,9 +97,21 @@ class PostgresConnection:
         self._snapshot_depth = 0
         self._leases: set[str] = set()  # providers this connection's session holds the poll lease of
 
+    # The session's limits (see the module's text); a test may shorten them on the class before connecting.
+    lock_timeout_s: float = LOCK_TIMEOUT_S
+    idle_in_transaction_s: float = IDLE_IN_TRANSACTION_S
+
     @classmethod
     def open(cls, url: str) -> PostgresConnection:
-        return cls(_connect(url), url)
+        return cls(cls._session(url), url)
+
+    @classmethod
+    def _session(cls, url: str) -> psycopg.Connection:
+        conn = _connect(url)
+        with unavailable_errors(shown_url(url)):
+            conn.execute(f"SET lock_timeout = {int(cls.lock_timeout_s * 1000)}; "
+                         f"SET idle_in_transaction_session_timeout = {int(cls.idle_in_transaction_s * 1000)}")
+        return conn
 
     def _ensure_connected(self) -> None:
         """Between transactions, a connection the server dropped is made again: the desk reconnects by itself.
@@ -106,7 +127,7 @@ class PostgresConnection:
         self._leases.clear()  # they went with the old session
         with suppress(psycopg.Error):
             self.conn.close()
-        self.conn = _connect(self.url)
+        self.conn = self._session(self.url)
 
     def _once_more_if_lost(self, step: Callable[[], T]) -> T:
         """`step`, a read outside any transaction or the statements that open one; if it finds this connection
@@ -221,6 +242,9 @@ class PostgresConnection:
     def _commit(self, xid: int) -> None:
         try:
             self.conn.execute("COMMIT")
+        except pg_errors.IdleInTransactionSessionTimeout as error:
+            # The server ended the session before this COMMIT and rolled the change back: nothing was saved.
+            raise LedgerUnavailableError(self.path, _what_happened(error), saved=False) from None
         except (psycopg.OperationalError, psycopg.InterfaceError) as error:
             if not self._lost:
                 raise LedgerUnavailableError(self.path, _what_happened(error)) from None
@@ -361,10 +385,13 @@ def _connect(url: str) -> psycopg.Connection:
 @contextmanager
 def unavailable_errors(where: str) -> Iterator[None]:
     """A connection that cannot be made or was lost (InterfaceError: used after the server closed it), in words,
-    without the URL's password."""
+    without the URL's password; a lock waited for longer than `lock_timeout` (another desk writing, or stopped
+    while writing) is the ledger busy, as for a file, not the server away."""
     try:
         yield
-    except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+    except pg_errors.LockNotAvailable:
+        raise LedgerBusyError(where) from None
+    except (psycopg.OperationalError, psycopg.InterfaceError, pg_errors.IdleInTransactionSessionTimeout) as error:
         raise LedgerUnavailableError(where, _what_happened(error)) from None
 
 
@@ -391,6 +418,8 @@ _PLAIN_WORDS = (
     ("could not translate host name", "the server's name was not found"),
     ("the database system is shutting down", "the server is shutting down"),
     ("the database system is starting up", "the server is starting up"),
+    ("idle-in-transaction timeout", "the server ended this desk's session: it sat idle in the middle of a change "
+                                    "for too long, so the change was undone"),
 )
 
 
