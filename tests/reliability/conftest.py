@@ -23,7 +23,15 @@ for _folder in ("providers", "services", "ledger", "reliability"):
 from desk_fixtures import TestDesk, build_desk
 from postgres_cluster import postgres_cluster, postgres_database, postgres_ledgers_database  # noqa: F401 — fixtures
 from provider_fixtures import FAST, Sandbox
-from reliability_fixtures import DeskHosts, Driver, WallClock, build_providers, check_hosts_can_differ, start_driver
+from reliability_fixtures import (
+    PROVIDERS,
+    DeskHosts,
+    Driver,
+    WallClock,
+    build_providers,
+    check_hosts_can_differ,
+    start_driver,
+)
 
 from treasury_app.ledger import Ledger, open_ledger
 from treasury_app.security.passwords import TEST_HASHING_ENV
@@ -31,9 +39,20 @@ from treasury_app.security.passwords import TEST_HASHING_ENV
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     backends = getattr(metafunc.module, "BACKENDS", None)
-    if backends and "ledger_backend" in metafunc.fixturenames:
-        only = metafunc.definition.get_closest_marker("backends")  # a test about one backend's own case
-        metafunc.parametrize("ledger_backend", only.args if only else backends)
+    if not backends or "ledger_backend" not in metafunc.fixturenames:
+        return
+    only = metafunc.definition.get_closest_marker("backends")  # a test about one backend's own case
+    backends = only.args if only else backends
+    team = metafunc.definition.get_closest_marker("team_ledger_provider")
+    if team is None:
+        metafunc.parametrize("ledger_backend", backends)
+        return
+    # Each provider on a ledger file; on a team ledger the one named. What the team ledger adds to such a test
+    # (two hosts, the claim grace, the server's locks) is the same for both providers, whose own protocols the
+    # file's runs cover; the tests name one or the other so that both are run on PostgreSQL across the module.
+    metafunc.parametrize(("ledger_backend", "provider"),
+                         [(backend, provider) for backend in backends for provider in PROVIDERS
+                          if backend != "postgresql" or provider == team.args[0]])
 
 
 @pytest.fixture(autouse=True)

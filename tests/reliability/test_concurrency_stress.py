@@ -80,7 +80,7 @@ def assert_no_false_alarm(results: list[dict[str, Any]]) -> None:
     assert not alarms, f"a consistent ledger was reported as tampered: {alarms}"
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.team_ledger_provider("cryptomus")
 async def test_two_processes_racing_to_execute_under_load_send_one_request_each_round(
         provider, tmp_path, drivers, sandbox, desk, providers, clock, busy_neighbours, desk_hosts):
     workflow = PayoutWorkflow(desk.ledger, providers, clock)
@@ -108,7 +108,7 @@ async def test_two_processes_racing_to_execute_under_load_send_one_request_each_
     assert report.intact, report.problems
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.team_ledger_provider("pay3")
 async def test_an_approval_racing_an_execute_under_load_is_never_a_tamper_alarm(
         provider, tmp_path, drivers, sandbox, desk, providers, clock, busy_neighbours, desk_hosts):
     workflow = PayoutWorkflow(desk.ledger, providers, clock)

@@ -131,7 +131,7 @@ async def check_true_state(sandbox: Sandbox, desk: TestDesk, workflow: PayoutWor
     return recovered
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.team_ledger_provider("cryptomus")
 async def test_killed_after_the_claim_is_committed_before_the_request_leaves(
         provider, tmp_path, drivers, restart, sandbox, desk, workflow, desk_hosts, two_hosts):
     payout = await approved_payout(workflow, desk, provider)
@@ -148,7 +148,7 @@ async def test_killed_after_the_claim_is_committed_before_the_request_leaves(
     assert audit_actions(desk, payout)[-4:-1] == ["payout.claim_orphaned", "payout.resending", "payout.submitted"]
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.team_ledger_provider("pay3")
 async def test_killed_while_the_provider_holds_the_request_before_committing(
         provider, tmp_path, drivers, restart, sandbox, desk, workflow, desk_hosts, two_hosts):
     payout = await approved_payout(workflow, desk, provider)
@@ -219,7 +219,7 @@ async def test_killed_after_the_answer_arrives_before_the_ledger_commit(
     assert "payout.resending" not in audit_actions(desk, payout)
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.team_ledger_provider("cryptomus")
 async def test_killed_after_the_claim_then_two_desks_recovering_at_once_send_it_once(
         provider, tmp_path, drivers, sandbox, desk, workflow, desk_hosts, two_hosts):
     """Desk A dies after its claim; desks B and C start up at the same moment and both find the claim orphaned.
@@ -324,7 +324,7 @@ async def test_killed_after_the_claim_and_restarted_after_pay3_abandoned_the_est
     assert audit.intact, audit.problems
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.team_ledger_provider("pay3")
 async def test_killed_after_the_claim_then_treasury_app_refresh_recovers(
         provider, tmp_path, ledger_path, drivers, sandbox, desk, workflow, desk_hosts, two_hosts):
     """The restart is the app's own command, `treasury-app refresh` (recovery first, then a poll): on a team

@@ -15,7 +15,7 @@ from treasury_app.services.payout_workflow import PayoutWorkflow
 BACKENDS = ("sqlite", "postgresql")
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.team_ledger_provider("pay3")
 async def test_a_process_that_cannot_connect_sends_nothing_and_the_next_execute_sends_once(
         provider, tmp_path, sandbox, desk, providers, drivers, desk_hosts):
     payout = await approved_payout(PayoutWorkflow(desk.ledger, providers, desk.clock), desk, provider)
