@@ -79,7 +79,8 @@ class Desk:
         return Watch(process, output)
 
     def json(self, *words: str, acting: str | None = None) -> Any:
-        return json.loads(self.ok(*words, "--json", acting=acting), parse_float=lambda text: pytest.fail(f"float {text} in JSON"))
+        return json.loads(self.ok(*words, "--json", acting=acting),
+                          parse_float=lambda text: pytest.fail(f"float {text} in JSON"))
 
 
 @dataclass

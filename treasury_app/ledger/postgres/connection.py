@@ -2,12 +2,13 @@
 (`ledger/connection.py`), so that the repositories above run unchanged on either.
 
 - Writers are serialised, as SQLite's single writer serialises them: every write transaction first takes one
-  transaction-level advisory lock. A desk waits for it at most `LOCK_TIMEOUT_S`, as long as a desk waits for a
-  ledger file, and then hears that the ledger is busy (`LedgerBusyError`); a desk that stops in the middle of a
-  transaction (a laptop put to sleep, a process frozen) holds it no longer than `IDLE_IN_TRANSACTION_S`: the
-  server then ends that session, its change undone, and the other desks go on. The guarantees written for SQLite (a compare-and-set claim before a payout is
+  transaction-level advisory lock. The guarantees written for SQLite (a compare-and-set claim before a payout is
   sent, an audit chain that never forks, lockout counts and daily policy totals read and written in one
   transaction) therefore hold across desks without re-deriving each. Readers never wait: MVCC.
+- A desk waits for the write lock at most `LOCK_TIMEOUT_S`, as long as for a ledger file, and then hears that
+  the ledger is busy (`LedgerBusyError`). A desk that stops in the middle of a transaction (a laptop put to
+  sleep, a process frozen) holds it no longer than `IDLE_IN_TRANSACTION_S`: the server ends that session and
+  undoes its change, and the other desks go on.
 - A snapshot is a REPEATABLE READ, READ ONLY transaction: several reads see one committed state.
 - SQL is written once, with SQLite's `?` and `:name` placeholders; `postgres_sql` turns them into psycopg's.
 - Errors: a lost or refused connection is `LedgerUnavailableError` (naming the server, never the password); a
